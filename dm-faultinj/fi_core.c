@@ -589,7 +589,7 @@ bool fi_rule_trigger(struct fi_rule *r, u64 seed, u64 *firing)
 		f = atomic64_read(&r->fired);
 		if (r->times && f >= r->times)
 			return false;
-	} while (atomic64_cmpxchg(&r->fired, f, f + 1) != f);
+	} while ((u64)atomic64_cmpxchg(&r->fired, f, f + 1) != f);
 	*firing = fi_mix64(seed ^ fi_mix64(r->id) ^ k);
 	return true;
 }
