@@ -1,0 +1,101 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# dm-faultinj stacked and with the I/O kinds a ramdisk never sends:
+# faultinj at an offset over dm-linear, faultinj over faultinj (both rule
+# sets apply), flushes and discards on a virtio disk (which has a write
+# cache), and a power cut that drops writes and flushes while reads go on.
+# timeout: 300
+. "${0%/*}/../lib.sh"
+. "${0%/*}/fi.lib"
+
+ktap_begin
+need_module dm-mod brd dm-faultinj
+seed_init
+
+OLD=1 NEW=2
+rd=$(ramdisk 32) || bail "no ramdisk"
+check "ramdisk holds OLD" pattern_write "$rd" 0 $((16 << 20)) $OLD
+
+# ---- over dm-linear, at an offset ------------------------------------------
+check "dm-linear from sector 8192" dm_create lin "0 16384 linear $rd 8192"
+check "faultinj at offset 1024 of it" \
+	dm_create fl "0 8192 faultinj /dev/mapper/lin 1024 2 seed $SEED"
+dm_message fl rule add 1 write drop sectors 8 8
+check "write sectors 0-23 through both" wr /dev/mapper/fl 0 24 $NEW
+# fl sector s is lin sector 1024+s is ramdisk sector 9216+s.
+check "ramdisk 9216-9223: NEW" same "$rd" 9216 8 $NEW
+check "ramdisk 9224-9231: dropped, OLD" same "$rd" 9224 8 $OLD
+check "ramdisk 9232-9239: NEW" same "$rd" 9232 8 $NEW
+check_err "table past the end of the lower dm device refused" "Invalid argument" \
+	dm_create fbad "0 8192 faultinj /dev/mapper/lin 8193"
+check "remove fl" dm_remove fl
+check "remove lin" dm_remove lin
+
+# ---- faultinj over faultinj -----------------------------------------------
+check "lower faultinj" fi_new f1 "$rd" seed "$SEED"
+check "upper faultinj" fi_new f2 /dev/mapper/f1 seed $((SEED + 1))
+dm_message f1 rule add 1 write corrupt byte 0 66 sectors 100 4
+dm_message f2 rule add 1 write drop sectors 108 4
+check "write 96-115 through two targets" wr /dev/mapper/f2 96 20 $NEW
+check "96-99 NEW" same "$rd" 96 4 $NEW
+b100=$(rd "$rd" 100 1 | od -An -N1 -tx1 | tr -d ' ')
+check_eq "sector 100 byte 0 corrupted by the lower target" 42 "$b100"
+check "108-111 dropped by the upper target" same "$rd" 108 4 $OLD
+check "112-115 NEW" same "$rd" 112 4 $NEW
+check_eq "upper dropped one" 1 "$(fi_stat f2 dropped)"
+check_eq "lower corrupted one" 1 "$(fi_stat f1 corrupted)"
+check "remove f2" dm_remove f2
+check "remove f1" dm_remove f1
+
+# ---- flushes, FUA and discards on a virtio disk -----------------------------
+vd=/dev/vdb
+if [ ! -b $vd ]; then
+	skip "virtio disk tests" "no $vd"
+	check "rmmod dm-faultinj" modprobe -r dm-faultinj
+	ktap_end
+	exit
+fi
+check "faultinj over $vd (first 64 MiB)" dm_create fv "0 131072 faultinj $vd 0 2 seed $SEED"
+fv=/dev/mapper/fv
+check "write + fsync works" dd if=/dev/zero of=$fv bs=4096 count=4 conv=fsync oflag=direct status=none
+check "fsync sent flushes down" test "$(fi_stat fv flushes)" -ge 1
+dm_message fv rule add 1 flush error
+check_err "flush error: fsync fails with EIO" "I/O error|Input/output" \
+	dd if=/dev/zero of=$fv bs=4096 count=1 conv=fsync oflag=direct status=none
+check "flush rule fired" test "$(fi_fired fv 1)" -ge 1
+dm_message fv rule del 1
+dm_message fv rule add 2 flush drop
+check "flush drop: fsync succeeds" dd if=/dev/zero of=$fv bs=4096 count=1 conv=fsync oflag=direct status=none
+check "flush drop counted" test "$(fi_stat fv dropped)" -ge 1
+dm_message fv rule clear
+
+dmq=/sys/block/dm-$(dmsetup info -c --noheadings -o minor fv | tr -d ' ')/queue
+if command -v blkdiscard >/dev/null 2>&1 && [ "$(cat $dmq/discard_max_bytes)" != 0 ]; then
+	dm_message fv rule add 3 write error sectors 2048 8
+	check_err "discard over an error rule fails" "I/O error|Input/output|BLKDISCARD" \
+		blkdiscard -o 1048576 -l 4096 $fv
+	check "discard elsewhere works" blkdiscard -o 2097152 -l 65536 $fv
+	check "discards counted" test "$(fi_stat fv discards)" -ge 2
+	dm_message fv rule clear
+else
+	skip "discards" "no blkdiscard or no discard support"
+fi
+
+# ---- power cut: writes and flushes vanish, reads go on ------------------------
+check "write OLD" wr $fv 4096 64 $OLD
+check "crash" dm_message fv crash
+check "write NEW during the power cut: acknowledged" wr $fv 4096 64 $NEW
+check "fsync during the power cut: acknowledged" \
+	dd if=/dev/zero of=$fv bs=4096 count=1 seek=600 conv=fsync oflag=direct status=none
+check "reads work and see the disk: OLD" same $fv 4096 64 $OLD
+check "disk under it: OLD" same $vd 4096 64 $OLD
+check_eq "crashed" crashed "$(fi_stat fv state)"
+check "writes and a flush dropped" test "$(fi_stat fv crash_dropped)" -ge 3
+check "revive" dm_message fv revive
+check "write NEW after revive" wr $fv 4096 64 $NEW
+check "disk: NEW" same $vd 4096 64 $NEW
+check "remove fv" dm_remove fv
+
+check "rmmod dm-faultinj" modprobe -r dm-faultinj
+ktap_end
