@@ -205,8 +205,10 @@ static int verify_load(const char *dev, const struct fsb_map *map)
 	}
 	for (line = strtok_r(reply, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%31s %llu %llu", name, &e, &b) != 3 ||
-		    (t = fsb_type_parse(name)) < 0) {
+		t = -EINVAL;
+		if (sscanf(line, "%31s %llu %llu", name, &e, &b) == 3)
+			t = fsb_type_parse(name);
+		if (t < 0) {
 			fprintf(stderr, "%s: %s: unexpected \"types list\" line \"%s\"\n",
 				FSB_PROG, dev, line);
 			ret = -1;
@@ -299,9 +301,9 @@ static int load_map(const struct fsb_opts *o, struct fsb_map *map,
 	}
 	for (; seen; seen &= seen - 1)
 		types++;
-	printf("%s: loaded %zu extents, %" PRIu64 " blocks of %u bytes, %u types, into %s in %u messages\n",
+	printf("%s: loaded %zu extents, %" PRIu64 " blocks of %u bytes, %u types, into %s in %u load messages\n",
 	       FSB_PROG, map->nr, blocks, tgt->block_size, types, o->load,
-	       messages + 1);
+	       messages);
 	if (o->summary)
 		print_summary(map, o->mask);
 	return FSB_EXIT_OK;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * fsblocks: interfaces between the program's files.  map.h is the part
  * with no library dependency; this header adds the libext2fs scan (scan.c)

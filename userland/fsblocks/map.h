@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * fsblocks: the block-type map, independent of libext2fs and libdevmapper.
  *
