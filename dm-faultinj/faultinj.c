@@ -201,9 +201,8 @@ static void faultinj_dtr(struct dm_target *ti)
 static int faultinj_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as;
-	unsigned long long tmp;
 	struct fi_c *fc;
-	char dummy;
+	u64 tmp;
 	int r;
 
 	if (argc < 2) {
@@ -222,8 +221,8 @@ static int faultinj_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	atomic_set(&fc->crash, FI_LIVE);
 	fc->geom.block_size = FI_DEFAULT_BLOCK_SIZE;
 
-	if (sscanf(argv[1], "%llu%c", &tmp, &dummy) != 1 ||
-	    tmp != (sector_t)tmp || tmp + ti->len < tmp) {
+	if (fi_parse_u64(argv[1], &tmp) || tmp != (sector_t)tmp ||
+	    tmp + ti->len < tmp) {
 		ti->error = "Invalid device offset";
 		r = -EINVAL;
 		goto bad;

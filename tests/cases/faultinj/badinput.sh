@@ -116,7 +116,7 @@ bad_msg "rule add 1 write drop sectors $N 1"
 bad_msg "rule add 1 write drop sectors $((N - 1)) 2"
 bad_msg "rule add 1 write drop prob 1000001"
 bad_msg "rule add 1 write drop times 0"
-bad_msg "rule add 1 write drop after -1"
+bad_msg "rule add 1 write drop after 1x"
 bad_msg "rule add 1 write drop sectors 0 8 trailing"
 bad_msg "rule add 1 write drop type Bad-Name"
 bad_msg "rule add 1 write drop type abcdefghijklmnopq"
@@ -154,7 +154,7 @@ awk -v seed="$SEED" -v n="$FUZZ" -v dev="$rd" -v sz="$N" 'BEGIN {
 	split("rule add del clear list crash after revive types load stats " \
 	      "reset read write flush any drop error corrupt zero random flip " \
 	      "byte sectors type prob times seed block_size dir data super " \
-	      "itable x -1 + 0x10 1e3 \"\" %s %n", w, " ")
+	      "itable x 1- + 0x10 1e3 \"\" %s %n", w, " ")
 	nw = 0; for (k in w) nw++
 	split("0 1 2 3 7 8 255 256 511 512 4095 4096 65536 131072 999999 " \
 	      "1000000 1000001 4294967295 4294967296 9223372036854775807 " \

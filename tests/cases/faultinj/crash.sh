@@ -81,7 +81,8 @@ for fs in ext4 ext2; do
 	diag "$fs: the workload sends $total writes"
 
 	# n spread over the workload, plus two seeded random points.
-	ns="0 1 $((total / 8)) $((total / 4)) $((total / 2)) $((total * 3 / 4)) $((total - total / 8)) $(rnd "$total") $(rnd "$total")"
+	ns="0 1 $((total / 8)) $((total / 4)) $((total / 2)) $((total * 3 / 4)) $((total - total / 8))"
+	ns="$ns $(awk -v s="$SEED$fs" -v t="$total" 'BEGIN { srand(s); print int(rand() * t), int(rand() * t) }')"
 	bad=0
 	for n in $ns; do
 		round $fs "$n" || { fail "$fs n=$n: round ran"; continue; }

@@ -22,8 +22,11 @@ check "dm-linear from sector 8192" dm_create lin "0 16384 linear $rd 8192"
 check "faultinj at offset 1024 of it" \
 	dm_create fl "0 8192 faultinj /dev/mapper/lin 1024 2 seed $SEED"
 dm_message fl rule add 1 write drop sectors 8 8
-check "write sectors 0-23 through both" wr /dev/mapper/fl 0 24 $NEW
-# fl sector s is lin sector 1024+s is ramdisk sector 9216+s.
+# fl sector s is lin sector 1024+s is ramdisk sector 9216+s: write the
+# data the ramdisk's pattern has there, through both mappings.
+_pattern $NEW $((9216 * 512)) $((24 * 512)) >w
+check "write sectors 0-23 through both" \
+	dd if=w of=/dev/mapper/fl bs=12288 count=1 oflag=direct status=none
 check "ramdisk 9216-9223: NEW" same "$rd" 9216 8 $NEW
 check "ramdisk 9224-9231: dropped, OLD" same "$rd" 9224 8 $OLD
 check "ramdisk 9232-9239: NEW" same "$rd" 9232 8 $NEW
@@ -35,7 +38,8 @@ check "remove lin" dm_remove lin
 # ---- faultinj over faultinj -----------------------------------------------
 check "lower faultinj" fi_new f1 "$rd" seed "$SEED"
 check "upper faultinj" fi_new f2 /dev/mapper/f1 seed $((SEED + 1))
-dm_message f1 rule add 1 write corrupt byte 0 66 sectors 100 4
+# Byte 2048 of block 12 (sectors 96-103) is byte 0 of sector 100.
+dm_message f1 rule add 1 write corrupt byte 2048 66 sectors 100 4
 dm_message f2 rule add 1 write drop sectors 108 4
 check "write 96-115 through two targets" wr /dev/mapper/f2 96 20 $NEW
 check "96-99 NEW" same "$rd" 96 4 $NEW

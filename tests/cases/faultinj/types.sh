@@ -58,7 +58,7 @@ dm_message fi rule add 2 read corrupt random type dir sectors $((blk * 2)) 2
 e2fsck -fn $fi >fsck.out 2>&1
 rc=$?
 sed 's/^/#   /' fsck.out | head -n 12
-check_eq "e2fsck -fn exit 4 (errors left)" 4 $rc
+check "e2fsck -fn exits with errors left (4 set; got $rc)" test $((rc & 4)) = 4
 check "e2fsck names directory inode $ino" grep -Eq "[Ii]node $ino[^0-9]" fsck.out
 check "the dir rule fired" test "$(fi_fired fi 2)" -ge 1
 check_eq "nothing else was corrupted" "$(fi_fired fi 2)" "$(fi_stat fi corrupted)"
