@@ -151,36 +151,76 @@ check_eq "after all that, nothing changed" "$before" "$(snapshot)"
 FUZZ=${FUZZ:-1200}
 awk -v seed="$SEED" -v n="$FUZZ" -v dev="$rd" -v sz="$N" 'BEGIN {
 	srand(seed)
-	split("rule add del clear list crash after revive types load stats " \
-	      "reset read write flush any drop error corrupt zero random flip " \
-	      "byte sectors type prob times seed block_size dir data super " \
-	      "itable x 1- + 0x10 1e3 \"\" %s %n", w, " ")
-	nw = 0; for (k in w) nw++
-	split("0 1 2 3 7 8 255 256 511 512 4095 4096 65536 131072 999999 " \
-	      "1000000 1000001 4294967295 4294967296 9223372036854775807 " \
-	      "18446744073709551615 18446744073709551616", num, " ")
-	nn = 0; for (k in num) nn++
+	nw = split("rule add del clear list crash after revive types load stats " \
+		   "reset read write flush any drop error corrupt zero random flip " \
+		   "byte sectors type prob times seed block_size dir data super " \
+		   "itable x 1- + 0x10 1e3 \"\" %s %n", w, " ")
+	nn = split("0 1 2 3 7 8 255 256 511 512 4095 4096 65536 131072 999999 " \
+		   "1000000 1000001 4294967295 4294967296 9223372036854775807 " \
+		   "18446744073709551615 18446744073709551616", num, " ")
+	nops = split("read write flush any", ops, " ")
 	for (i = 0; i < n; i++) {
-		len = int(rand() * 10)
-		line = ""
-		if (rand() < 0.15) {
-			# A table line after "<dev> <offset>".
-			line = "T " dev " " int(rand() * 3)
-		} else if (rand() < 0.5) {
-			line = "M rule add " int(rand() * 40) " " w[1 + int(rand() * 4) + 12]
+		# Mostly well-formed inputs, half of them then mutated in one
+		# word, so that the parser is reached deep as well as shallow.
+		r = rand()
+		if (r < 0.15) {
+			kind = "T"
+			line = dev " 0"
+			if (rand() < 0.7) {
+				for (bs = 512, q = int(rand() * 8); q > 0; q--)
+					bs *= 2
+				line = line " 4 seed " int(rand() * 1e9) " block_size " bs
+			}
 		} else {
-			line = "M"
-		}
-		for (j = 0; j < len; j++) {
+			kind = "M"
 			r = rand()
-			if (r < 0.45)
-				line = line " " w[1 + int(rand() * nw)]
-			else if (r < 0.8)
-				line = line " " num[1 + int(rand() * nn)]
-			else
-				line = line " " int(rand() * sz * 1.2)
+			if (r < 0.45) {
+				line = "rule add " int(1 + rand() * 40) " " ops[1 + int(rand() * nops)]
+				a = rand()
+				line = line (a < 0.3 ? " drop" : a < 0.6 ? " error" : \
+					a < 0.75 ? " corrupt zero" : a < 0.85 ? " corrupt random" : \
+					a < 0.93 ? " corrupt flip " int(rand() * 4096) " " int(rand() * 8) : \
+					" corrupt byte " int(rand() * 4096) " " int(rand() * 256))
+				if (rand() < 0.6) {
+					st = int(rand() * sz)
+					line = line " sectors " st " " int(1 + rand() * (sz - st))
+				}
+				if (rand() < 0.3)
+					line = line " type " w[30 + int(rand() * 4)]
+				if (rand() < 0.3)
+					line = line " prob " int(rand() * 1000001)
+				if (rand() < 0.3)
+					line = line " after " int(rand() * 50)
+				if (rand() < 0.3)
+					line = line " times " int(1 + rand() * 50)
+			} else if (r < 0.6) {
+				st = int(rand() * sz / 8)
+				line = "types load " st " " int(1 + rand() * 64) " " w[30 + int(rand() * 4)]
+			} else if (r < 0.7) {
+				line = "rule del " int(1 + rand() * 40)
+			} else if (r < 0.75) {
+				line = "crash after " int(rand() * 100)
+			} else {
+				split("revive,rule list,types list,stats reset,rule clear,types clear,crash", one, ",")
+				line = one[1 + int(rand() * 7)]
+			}
 		}
-		print line
+		if (rand() < 0.5) {
+			nt = split(line, t, " ")
+			k = 1 + int(rand() * nt)
+			m = rand()
+			if (m < 0.4)
+				t[k] = (rand() < 0.5) ? w[1 + int(rand() * nw)] : num[1 + int(rand() * nn)]
+			else if (m < 0.7)
+				t[k] = ""
+			else
+				t[k] = t[k] " " ((rand() < 0.5) ? w[1 + int(rand() * nw)] : num[1 + int(rand() * nn)])
+			line = ""
+			for (j = 1; j <= nt; j++)
+				if (t[j] != "")
+					line = line (line == "" ? "" : " ") t[j]
+		}
+		print kind " " line
 	}
 }' >fuzz.txt
 diag "fuzz: $(wc -l <fuzz.txt | tr -d ' ') inputs (seed $SEED); first: $(head -n 1 fuzz.txt)"
