@@ -41,7 +41,7 @@ _check:
 
 demo: setup
 	@$(MAKE) --no-print-directory all
-	@tests/vm/demo
+	@tests/demo/run
 
 bench: setup
 	@$(MAKE) --no-print-directory all
