@@ -26,7 +26,8 @@
 # Set-up:
 #   seed_init                     SEED from the environment or random; prints
 #                                 "# seed: N" (replay: SEED=N tests/vm/run CASE)
-#   rnd MAX                       next number in [0, MAX) from the seeded PRNG
+#   rnd MAX [VAR]                 VAR (default RND) = next number in [0, MAX)
+#                                 from the PRNG seeded by seed_init
 #   need_module NAME...           modprobe, or skip the case (or fail, once
 #                                 points were printed)
 #   need_cmd NAME...              same for commands
@@ -208,10 +209,13 @@ seed_init() {
 	echo "# seed: $SEED"
 }
 
-rnd() {	# MAX -> [0, MAX); 48-bit LCG (drand48 constants), seeded by SEED
+# Sets VAR (default RND) to the next number in [0, MAX): a 48-bit LCG
+# (drand48's constants) seeded by SEED.  Not in $(...): the state would
+# not advance.
+rnd() {	# MAX [VAR]
 	: "${_rnd_state:=${SEED:-1}}"
 	_rnd_state=$(( (_rnd_state * 25214903917 + 11) & 281474976710655 ))
-	echo $(( (_rnd_state >> 16) % $1 ))
+	eval "${2:-RND}=$(( (_rnd_state >> 16) % $1 ))"
 }
 
 need_module() {
