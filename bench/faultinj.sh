@@ -1,0 +1,190 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Benchmark (guest side) of dm-faultinj against dm-linear, in one boot, on
+# one brd ramdisk.  Run by bench/run through tests/vm/run --icount; see
+# bench/README.md.
+#
+# Configurations over the same ramdisk (device 256 MiB, fio over the first
+# 128 MiB):
+#   raw     the ramdisk itself (reference only)
+#   linear  dm-linear
+#   fi      faultinj without rules      (0 N faultinj /dev/ramX 0 2 seed 1)
+#   fi16    faultinj with 16 rules whose sector ranges lie past the area fio
+#           touches: they never match; checked after every run
+# Jobs (fio, O_DIRECT, psync, one job, fixed size, not time based):
+#   randwrite4k   4 KiB random writes
+#   seqwrite1m    1 MiB sequential writes
+#   seqread1m     1 MiB sequential reads
+# Rounds: a warm-up round of every (job, config), discarded, then
+# BENCH_ROUNDS measured rounds; in each round a job runs on every config in
+# turn (raw linear fi fi16).
+#
+# Output, one line per fio run (parsed by bench/run):
+#   BENCH <round> <config> <job> <iops> <bw_kib> <runtime_ms> <ios>
+# <round> is "warmup" or 1..BENCH_ROUNDS; <bw_kib> is KiB/s.  Plus, for
+# the faultinj configurations, the target's counters after the run:
+#   BENCHSTAT <round> <config> <job> reads=R writes=W dropped=D errored=E corrupted=C fired=F matched=M
+# and KTAP points: every run completed, and the rules of fi16 matched and
+# fired 0 times while fi16 counted the same bios as fi.
+# timeout: 1500
+. "${0%/*}/../lib.sh"
+
+ROUNDS=${BENCH_ROUNDS:-3}
+DEV_MB=256
+AREA_MB=${BENCH_AREA_MB:-128}		# fio's region, from sector 0
+RW4K_MB=${BENCH_RW4K_MB:-128}		# 4 KiB random writes: io_size
+SEQ_LOOPS=${BENCH_SEQ_LOOPS:-16}		# 1 MiB jobs: passes over the area
+NRULES=16
+CONFIGS="raw linear fi fi16"
+JOBS="randwrite4k seqwrite1m seqread1m"
+
+ktap_begin
+need_module dm-mod brd dm-faultinj
+need_cmd fio dmsetup
+
+rd=$(ramdisk $DEV_MB) || bail "no ramdisk"
+N=$(blockdev --getsz "$rd")
+[ "$N" -ge $((DEV_MB * 2048)) ] || bail "$rd has $N sectors, want $((DEV_MB * 2048))"
+N=$((DEV_MB * 2048))
+AREA=$((AREA_MB * 2048))		# sectors fio may touch: [0, AREA)
+
+diag "ramdisk $rd, device $N sectors, fio area $AREA sectors;" \
+	"rounds $ROUNDS, randwrite4k ${RW4K_MB} MiB, 1 MiB jobs ${SEQ_LOOPS}x${AREA_MB} MiB"
+diag "kernel $(uname -r), $(fio --version)"
+
+check "dm-linear" dm_create b-lin "0 $N linear $rd 0"
+check "faultinj, no rules" dm_create b-fi "0 $N faultinj $rd 0 2 seed 1"
+check "faultinj, for 16 rules" dm_create b-fi16 "0 $N faultinj $rd 0 2 seed 1"
+
+# 16 rules past the area: starts spread over [AREA, N), 8 sectors each,
+# op "any" so that every rule's scope is compared for every bio.
+st=0
+i=1
+while [ $i -le $NRULES ]; do
+	s=$((AREA + (i - 1) * ((N - AREA) / NRULES)))
+	dm_message b-fi16 rule add $i any error sectors $s 8 || st=1
+	i=$((i + 1))
+done
+ok $st "16 rules added, all beyond sector $AREA"
+dm_message b-fi16 rule list | sed 's/^/# /'
+[ "$(dmsetup status b-fi16 | awk '{ print $14 }')" = $NRULES ]
+ok $? "status shows $NRULES rules"
+
+dev_of() {
+	case $1 in
+	raw) echo "$rd" ;;
+	linear) echo /dev/mapper/b-lin ;;
+	fi) echo /dev/mapper/b-fi ;;
+	fi16) echo /dev/mapper/b-fi16 ;;
+	esac
+}
+
+# fio_job JOB DEV OUT: one fio run, JSON to OUT.
+fio_job() {
+	set -- "$1" "$2" "$3" --name="$1" --filename="$2" --output="$3" \
+		--output-format=json --direct=1 --ioengine=psync --numjobs=1 \
+		--iodepth=1 --time_based=0 --size=${AREA_MB}M --offset=0 \
+		--randrepeat=1 --clocksource=clock_gettime --invalidate=1
+	j=$1 d=$2 o=$3
+	shift 3
+	case $j in
+	randwrite4k) fio "$@" --rw=randwrite --bs=4k --io_size=${RW4K_MB}M ;;
+	seqwrite1m) fio "$@" --rw=write --bs=1M --loops=$SEQ_LOOPS ;;
+	seqread1m) fio "$@" --rw=read --bs=1M --loops=$SEQ_LOOPS ;;
+	esac >/dev/null 2>fio.err
+}
+
+# fio_parse FILE DIR: "<iops> <bw_kib> <runtime_ms> <ios> <error>" of one
+# direction (read|write) of fio's JSON output (one key per line).
+fio_parse() {
+	awk -v d="$2" '
+		/^ *"(read|write|trim|sync)" : \{/ { s = $1; gsub(/"/, "", s); next }
+		/^ *"error" : / && !e { e = $3 + 0; next }
+		s != d { next }
+		/^ *"iops" : / { iops = $3 + 0 }
+		/^ *"bw_bytes" : / { bw = $3 / 1024 }
+		/^ *"runtime" : / { rt = $3 + 0 }
+		/^ *"total_ios" : / { n = $3 + 0 }
+		END { printf "%.3f %.3f %d %d %d\n", iops, bw, rt, n, e }' "$1"
+}
+
+runs_ok=0 runs_bad=0 chk_bad=0
+fi_reads= fi_writes=
+
+# run ROUND JOB CONFIG: one fio run, one BENCH line; check the counters.
+run() {
+	r=$1 j=$2 c=$3 dev=$(dev_of "$3")
+	dir=write
+	[ $j = seqread1m ] && dir=read
+	case $c in fi*) dm_message b-$c stats reset ;; esac
+	if ! fio_job "$j" "$dev" fio.json; then
+		runs_bad=$((runs_bad + 1))
+		fail "fio $j on $c, round $r"
+		sed 's/^/# /' fio.err | tail -n 10
+		return
+	fi
+	set -- $(fio_parse fio.json $dir)
+	if [ "$5" != 0 ] || [ "$4" = 0 ]; then
+		runs_bad=$((runs_bad + 1))
+		fail "fio $j on $c, round $r: error $5, $4 I/Os"
+		return
+	fi
+	runs_ok=$((runs_ok + 1))
+	echo "BENCH $r $c $j $1 $2 $3 $4"
+	case $c in fi*) ;; *) return ;; esac
+
+	# The target's view of the run: counters and rules.
+	set -- $(dmsetup status b-$c)
+	reads=$4 writes=$5 dropped=$8 errored=$9 corrupted=${10}
+	shift 14
+	fired=0
+	for x in "$@"; do fired=$((fired + ${x#*:})); done
+	matched=0
+	if [ $c = fi16 ]; then
+		matched=$(dm_message b-fi16 rule list |
+			awk '{ for (i = 1; i < NF; i++) if ($i == "matched") m += $(i + 1) }
+			     END { print m + 0 }')
+	fi
+	echo "BENCHSTAT $r $c $j reads=$reads writes=$writes dropped=$dropped" \
+		"errored=$errored corrupted=$corrupted fired=$fired matched=$matched"
+	if [ $c = fi ]; then
+		fi_reads=$reads fi_writes=$writes
+		if [ $((dropped + errored + corrupted)) != 0 ]; then
+			chk_bad=$((chk_bad + 1))
+			fail "fi $j round $r: no rules, yet $dropped dropped, $errored errored, $corrupted corrupted"
+		fi
+		return
+	fi
+	# fi16 runs right after fi with the same job: same bios expected.
+	if [ "$matched" = 0 ] && [ "$fired" = 0 ] &&
+	   [ $((dropped + errored + corrupted)) = 0 ] &&
+	   [ "$reads" = "$fi_reads" ] && [ "$writes" = "$fi_writes" ]; then
+		diag "fi16 $j round $r: rules matched 0, fired 0; reads $reads writes $writes as fi"
+	else
+		chk_bad=$((chk_bad + 1))
+		fail "fi16 $j round $r: rules matched $matched fired $fired" \
+			"(dropped $dropped errored $errored corrupted $corrupted);" \
+			"reads $reads/$fi_reads writes $writes/$fi_writes (fi16/fi)"
+	fi
+}
+
+# brd allocates its pages at the first write: fill the area once.
+check "prefill $AREA_MB MiB of $rd" fio --name=prefill --filename="$rd" \
+	--direct=1 --ioengine=psync --rw=write --bs=1M --size=${AREA_MB}M \
+	--output=/dev/null
+
+t0=$(cut -d' ' -f1 /proc/uptime)
+for r in warmup $(seq 1 "$ROUNDS"); do
+	for j in $JOBS; do
+		for c in $CONFIGS; do
+			run "$r" "$j" "$c"
+		done
+	done
+	diag "round $r done at $(cut -d' ' -f1 /proc/uptime) s guest time"
+done
+
+total=$(( (ROUNDS + 1) * 3 * 4 ))
+check_eq "all $total fio runs completed" "$total" "$runs_ok"
+check_eq "fi16: the 16 rules never matched, fi16 and fi saw the same bios; no faults injected (bad runs)" 0 "$chk_bad"
+ktap_end
