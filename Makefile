@@ -37,7 +37,7 @@ check: setup
 	@$(MAKE) --no-print-directory _check
 
 _check:
-	@tests/check $(if $(T),-T $(T))
+	@tests/check $(foreach t,$(T),-T $(t))
 
 demo: setup
 	@$(MAKE) --no-print-directory all

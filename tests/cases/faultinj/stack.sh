@@ -82,6 +82,17 @@ if command -v blkdiscard >/dev/null 2>&1 && [ "$(cat $dmq/discard_max_bytes)" !=
 	check "discard elsewhere works" blkdiscard -o 2097152 -l 65536 $fv
 	check "discards counted" test "$(fi_stat fv discards)" -ge 2
 	dm_message fv rule clear
+	# Write-zeroes: a write for the rules; dropped, the old data stays.
+	check "write OLD for write-zeroes" wr $fv 8192 128 $OLD
+	dm_message fv rule add 4 write drop sectors 8192 64
+	if blkdiscard -z -o $((8192 * 512)) -l 65536 $fv >wz.out 2>&1; then
+		check "write-zeroes dropped in the rule's range: OLD" same $vd 8192 64 $OLD
+		check "write-zeroes after it: zeros" zeros $vd 8256 64
+		check "write-zeroes met the rule" test "$(fi_fired fv 4)" -ge 1
+	else
+		skip "write-zeroes" "$(head -n 1 wz.out)"
+	fi
+	dm_message fv rule clear
 else
 	skip "discards" "no blkdiscard or no discard support"
 fi
