@@ -79,8 +79,14 @@ struct fi_c {
 
 	struct fi_stats __percpu *stats;
 
-	struct bio_set bs;		/* copies of writes to be corrupted */
-	mempool_t page_pool;		/* the copies' pages */
+	/*
+	 * Copies of writes to be corrupted and their pages; set up by the
+	 * first rule that can corrupt a write (@lock held), before that rule
+	 * is published, and kept until the target goes.
+	 */
+	bool copies_ready;
+	struct bio_set bs;
+	mempool_t page_pool;
 	/* Held while one copy takes pages with blocking waits on the pool. */
 	struct mutex pool_lock;
 };
@@ -186,8 +192,10 @@ static void faultinj_dtr(struct dm_target *ti)
 
 	fi_free_rules(rcu_dereference_raw(fc->rules));
 	kvfree(rcu_dereference_raw(fc->types));
-	mempool_exit(&fc->page_pool);
-	bioset_exit(&fc->bs);
+	if (fc->copies_ready) {
+		mempool_exit(&fc->page_pool);
+		bioset_exit(&fc->bs);
+	}
 	free_percpu(fc->stats);
 	if (fc->dev)
 		dm_put_device(ti, fc->dev);
@@ -247,16 +255,6 @@ static int faultinj_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (!fc->stats) {
 		ti->error = "Cannot allocate counters";
 		r = -ENOMEM;
-		goto bad;
-	}
-	r = bioset_init(&fc->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
-	if (r) {
-		ti->error = "Cannot allocate bio set";
-		goto bad;
-	}
-	r = mempool_init_page_pool(&fc->page_pool, BIO_MAX_VECS, 0);
-	if (r) {
-		ti->error = "Cannot allocate page pool";
 		goto bad;
 	}
 
@@ -529,6 +527,28 @@ static struct fi_typemap *fi_types(struct fi_c *fc)
 	return rcu_dereference_protected(fc->types, lockdep_is_held(&fc->lock));
 }
 
+/* The pools for corrupting writes on copies: 1 MiB, only when needed. */
+static int fi_copies_init(struct fi_c *fc, const char **err)
+{
+	int r;
+
+	if (fc->copies_ready)
+		return 0;
+	r = bioset_init(&fc->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
+	if (r) {
+		*err = "cannot allocate a bio set for copies";
+		return r;
+	}
+	r = mempool_init_page_pool(&fc->page_pool, BIO_MAX_VECS, 0);
+	if (r) {
+		bioset_exit(&fc->bs);
+		*err = "cannot allocate a page pool for copies";
+		return r;
+	}
+	fc->copies_ready = true;
+	return 0;
+}
+
 static int fi_msg_rule_add(struct fi_c *fc, unsigned int argc, char **argv,
 			   const char **err)
 {
@@ -542,6 +562,8 @@ static int fi_msg_rule_add(struct fi_c *fc, unsigned int argc, char **argv,
 		return -ENOMEM;
 	}
 	r = fi_rule_parse(rule, argc, argv, &fc->geom, &fc->names, err);
+	if (!r && rule->action == FI_ACT_CORRUPT && rule->op != FI_OP_READ)
+		r = fi_copies_init(fc, err);
 	if (!r)
 		r = fi_ruleset_with(old, rule, 0, &rs, err);
 	if (r) {
