@@ -11,6 +11,7 @@
  * See docs/dm-faultinj.rst.
  */
 #include <linux/bio.h>
+#include <linux/bitops.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
 #include <linux/highmem.h>
@@ -317,46 +318,40 @@ static bool fi_power_cut(struct dm_target *ti, struct fi_c *fc, enum fi_op op)
 static int fi_pick(struct fi_c *fc, struct bio *bio, enum fi_op op,
 		   sector_t sector, struct fi_pattern *pat)
 {
-	unsigned int i, nr = bio_sectors(bio);
-	bool data = bio_has_data(bio);
+	unsigned int w, nr = bio_sectors(bio);
+	u64 cand[FI_CAND_WORDS], firing;
 	const struct fi_ruleset *rs;
-	const struct fi_typemap *m;
-	int type = -1, action = -1;
-	u64 firing, end;
+	int action = -1;
 
 	rcu_read_lock();
 	rs = rcu_dereference(fc->rules);
-	if (!rs || !rs->n)
+	if (!rs)
 		goto out;
-	m = rcu_dereference(fc->types);
-	if (nr) {
-		unsigned int len = fi_uniform_len(rs, m, &fc->geom, op,
-						  sector, nr);
+	if (!fi_scan(rs, rcu_dereference(fc->types), &fc->geom, op,
+		     bio_has_data(bio), sector, &nr, cand))
+		goto split;
 
-		if (len < nr) {
-			dm_accept_partial_bio(bio, len);
-			nr = len;
-		}
-		if (rs->any_type)
-			type = fi_typemap_find(m, sector >> fc->geom.block_shift,
-					       &end);
-	}
-	for (i = 0; i < rs->n; i++) {
-		struct fi_rule *r = rs->r[i];
+	/* The candidates in id order; the first whose trigger fires wins. */
+	for (w = 0; w < FI_CAND_WORDS && action < 0; w++) {
+		u64 bits = cand[w];
 
-		if (r->action == FI_ACT_CORRUPT && !data)
-			continue;
-		if (!fi_rule_matches(r, op, sector, nr, type))
-			continue;
-		if (!fi_rule_trigger(r, fc->seed, &firing))
-			continue;
-		action = r->action;
-		if (action == FI_ACT_CORRUPT) {
-			*pat = r->pat;
-			pat->stream = firing;
+		while (bits) {
+			struct fi_rule *r = rs->r[w * 64 + __ffs64(bits)];
+
+			bits &= bits - 1;
+			if (!fi_rule_trigger(r, fc->seed, &firing))
+				continue;
+			action = r->action;
+			if (action == FI_ACT_CORRUPT) {
+				*pat = r->pat;
+				pat->stream = firing;
+			}
+			break;
 		}
-		break;
 	}
+split:
+	if (nr < bio_sectors(bio))
+		dm_accept_partial_bio(bio, nr);
 out:
 	rcu_read_unlock();
 	return action;

@@ -337,6 +337,35 @@ const struct fi_rule *fi_ruleset_find(const struct fi_ruleset *rs, u32 id)
 	return NULL;
 }
 
+static bool fi_op_match(const struct fi_rule *r, enum fi_op op)
+{
+	return r->op == FI_OP_ANY || r->op == op;
+}
+
+static void fi_ruleset_summarise(struct fi_ruleset *rs)
+{
+	unsigned int i, op;
+
+	for (op = 0; op < FI_OP_ANY; op++) {
+		struct fi_opsum *s = &rs->sum[op];
+
+		s->lo = U64_MAX;
+		for (i = 0; i < rs->n; i++) {
+			const struct fi_rule *r = rs->r[i];
+
+			if (!fi_op_match(r, op))
+				continue;
+			s->typed |= r->type >= 0;
+			if (!r->has_range) {
+				s->unranged = true;
+				continue;
+			}
+			s->lo = min(s->lo, r->start);
+			s->hi = max(s->hi, r->start + r->count);
+		}
+	}
+}
+
 /*
  * A copy of @old with @add inserted (if not NULL) and rule @del_id left out
  * (if not 0).  The rules themselves are shared, not copied.
@@ -378,9 +407,7 @@ int fi_ruleset_with(const struct fi_ruleset *old, struct fi_rule *add,
 	if (add)
 		rs->r[n++] = add;
 	rs->n = n;
-	for (i = 0; i < n; i++)
-		if (rs->r[i]->type >= 0)
-			rs->any_type = true;
+	fi_ruleset_summarise(rs);
 	*out = rs;
 	return 0;
 }
@@ -493,68 +520,65 @@ int fi_typemap_find(const struct fi_typemap *m, u64 block, u64 *end)
 	return -1;
 }
 
-static bool fi_op_match(const struct fi_rule *r, enum fi_op op)
-{
-	return r->op == FI_OP_ANY || r->op == op;
-}
-
 /*
- * How many sectors from @sector on every rule that could apply to @op sees
- * the same scope (inside or outside of it), so that one decision holds for
- * the whole of them.  The target splits a bio there.
+ * One pass over the rules for an I/O of *@nr_sectors at @sector (0 sectors
+ * for a flush; @data: it carries data).  Shortens *@nr_sectors to where the
+ * first rule's scope begins or ends (or the block type changes, for type
+ * rules), so that every rule covers all of what is left or none of it, and
+ * sets in @cand (FI_CAND_WORDS words) the rules that cover it.  Returns
+ * how many.  I/O outside the hull of every rule's range costs no loop.
  */
-unsigned int fi_uniform_len(const struct fi_ruleset *rs,
-			    const struct fi_typemap *m,
-			    const struct fi_geom *g, enum fi_op op,
-			    u64 sector, unsigned int nr_sectors)
+unsigned int fi_scan(const struct fi_ruleset *rs, const struct fi_typemap *m,
+		     const struct fi_geom *g, enum fi_op op, bool data,
+		     u64 sector, unsigned int *nr_sectors, u64 *cand)
 {
-	u64 end = sector + nr_sectors, cut = end;
-	bool type_scoped = false;
-	unsigned int i;
+	const struct fi_opsum *s = &rs->sum[op];
+	u64 end = sector + *nr_sectors, cut = end, bend;
+	unsigned int i, n = 0;
+	int type = -1;
 
-	for (i = 0; i < rs->n; i++) {
-		const struct fi_rule *r = rs->r[i];
+	if (!s->unranged &&
+	    (!*nr_sectors || end <= s->lo || sector >= s->hi))
+		return 0;
+	memset(cand, 0, FI_CAND_WORDS * sizeof(*cand));
 
-		if (!fi_op_match(r, op))
-			continue;
-		if (r->type >= 0)
-			type_scoped = true;
-		if (!r->has_range)
-			continue;
-		if (r->start > sector && r->start < cut)
-			cut = r->start;
-		if (r->start + r->count > sector && r->start + r->count < cut)
-			cut = r->start + r->count;
-	}
-	if (type_scoped && m && m->n) {
-		u64 bend;
-
-		fi_typemap_find(m, sector >> g->block_shift, &bend);
+	if (s->typed && *nr_sectors) {
+		type = fi_typemap_find(m, sector >> g->block_shift, &bend);
 		if (bend < (U64_MAX >> g->block_shift)) {
 			bend <<= g->block_shift;
 			if (bend > sector && bend < cut)
 				cut = bend;
 		}
 	}
-	return cut - sector;
-}
 
-/*
- * Does @r's op and scope cover this I/O?  @nr_sectors is 0 for a flush;
- * @type is the type of its first block, or -1.  A corrupt rule only takes
- * I/O that carries data (the caller does not ask for others).
- */
-bool fi_rule_matches(const struct fi_rule *r, enum fi_op op, u64 sector,
-		     unsigned int nr_sectors, int type)
-{
-	if (!fi_op_match(r, op))
-		return false;
-	if (r->has_range && (sector >= r->start + r->count ||
-			     sector + nr_sectors <= r->start))
-		return false;
-	if (r->type >= 0 && r->type != type)
-		return false;
-	return true;
+	for (i = 0; i < rs->n; i++) {
+		const struct fi_rule *r = rs->r[i];
+
+		if (!fi_op_match(r, op) ||
+		    (r->action == FI_ACT_CORRUPT && !data))
+			continue;
+		if (r->has_range) {
+			u64 rend = r->start + r->count;
+
+			if (!*nr_sectors || rend <= sector)
+				continue;
+			if (r->start > sector) {
+				if (r->start < cut)
+					cut = r->start;
+				continue;
+			}
+			if (rend < cut)
+				cut = rend;
+		} else if (r->type >= 0 && !*nr_sectors) {
+			continue;
+		}
+		if (r->type >= 0 && r->type != type)
+			continue;
+		cand[i / 64] |= 1ULL << (i % 64);
+		n++;
+	}
+	*nr_sectors = cut - sector;
+	return n;
 }
 
 /* splitmix64's finaliser: a good 64-bit mix, cheap and stateless. */

@@ -65,11 +65,21 @@ struct fi_rule {
 	atomic64_t fired;
 };
 
+/* What the rules that can apply to one kind of I/O have in common. */
+struct fi_opsum {
+	bool unranged;		/* one has no sector range */
+	bool typed;		/* one has a type scope */
+	u64 lo, hi;		/* hull of their sector ranges */
+};
+
+/* Rules that apply to one I/O, as a bitmap of ruleset indexes. */
+#define FI_CAND_WORDS	(FI_MAX_RULES / 64)
+
 /* An immutable, id-sorted snapshot of the rules, replaced under RCU. */
 struct fi_ruleset {
 	struct rcu_head rcu;
 	unsigned int n;
-	bool any_type;		/* some rule has a type scope */
+	struct fi_opsum sum[FI_OP_ANY];	/* by enum fi_op, ANY excluded */
 	struct fi_rule *r[];
 };
 
@@ -122,12 +132,9 @@ int fi_typemap_load(const struct fi_typemap *old, unsigned int argc,
 		    const char **err);
 int fi_typemap_find(const struct fi_typemap *m, u64 block, u64 *end);
 
-unsigned int fi_uniform_len(const struct fi_ruleset *rs,
-			    const struct fi_typemap *m,
-			    const struct fi_geom *g, enum fi_op op,
-			    u64 sector, unsigned int nr_sectors);
-bool fi_rule_matches(const struct fi_rule *r, enum fi_op op, u64 sector,
-		     unsigned int nr_sectors, int type);
+unsigned int fi_scan(const struct fi_ruleset *rs, const struct fi_typemap *m,
+		     const struct fi_geom *g, enum fi_op op, bool data,
+		     u64 sector, unsigned int *nr_sectors, u64 *cand);
 bool fi_rule_trigger(struct fi_rule *r, u64 seed, u64 *firing);
 
 u64 fi_mix64(u64 x);

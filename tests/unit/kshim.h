@@ -28,6 +28,8 @@ typedef int64_t s64;
 #define S64_MAX		INT64_MAX
 #define GFP_KERNEL	0
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define min(a, b)	((a) < (b) ? (a) : (b))
+#define max(a, b)	((a) > (b) ? (a) : (b))
 #define struct_size(p, member, n) \
 	(sizeof(*(p)) + (size_t)(n) * sizeof((p)->member[0]))
 

@@ -326,57 +326,131 @@ static void free_set(struct fi_ruleset *rs)
 	free(rs);
 }
 
-static void test_uniform_len(void **state)
+/* fi_scan on [sector, sector + nr): the length it keeps, the candidates. */
+static unsigned int scan(const struct fi_ruleset *rs,
+			 const struct fi_typemap *m, enum fi_op op, bool data,
+			 u64 sector, unsigned int nr, char *ids, size_t idlen)
+{
+	u64 cand[FI_CAND_WORDS];
+	unsigned int i, n, len = nr;
+	size_t k = 0;
+
+	n = fi_scan(rs, m, &geom, op, data, sector, &len, cand);
+	ids[0] = '\0';
+	for (i = 0; n && i < rs->n; i++)
+		if (cand[i / 64] & (1ULL << (i % 64)))
+			k += snprintf(ids + k, idlen - k, "%s%u", k ? "," : "",
+				      rs->r[i]->id);
+	return len;
+}
+
+static void test_scan_ranges(void **state)
 {
 	static const char *const specs[] = {
 		"1 write drop sectors 100 50",
 		"2 read error sectors 10 5",
-		"3 any corrupt zero type dir",
+		"3 write corrupt zero sectors 120 10",
 	};
 	struct fi_typenames tn = { 0 };
 	struct fi_ruleset *rs = set_of(specs, 3, &tn);
-	struct fi_typemap *m;
+	char ids[64];
 
 	(void)state;
-	/* Without a map only the ranges cut; a read ignores the write rule. */
-	assert_int_equal(fi_uniform_len(rs, NULL, &geom, FI_OP_WRITE, 96, 64), 4);
-	assert_int_equal(fi_uniform_len(rs, NULL, &geom, FI_OP_WRITE, 100, 64), 50);
-	assert_int_equal(fi_uniform_len(rs, NULL, &geom, FI_OP_WRITE, 120, 8), 8);
-	assert_int_equal(fi_uniform_len(rs, NULL, &geom, FI_OP_READ, 96, 64), 64);
-	assert_int_equal(fi_uniform_len(rs, NULL, &geom, FI_OP_READ, 0, 64), 10);
-	assert_int_equal(fi_uniform_len(rs, NULL, &geom, FI_OP_READ, 12, 64), 3);
+	/* Outside every range: nothing to do, nothing cut. */
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, true, 0, 64, ids, 64), 64);
+	assert_string_equal(ids, "");
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, true, 150, 64, ids, 64), 64);
+	assert_string_equal(ids, "");
+	/* Cut where rule 1 begins; the rest is left for the next bio. */
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, true, 96, 64, ids, 64), 4);
+	assert_string_equal(ids, "");
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, true, 100, 64, ids, 64), 20);
+	assert_string_equal(ids, "1");
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, true, 120, 64, ids, 64), 10);
+	assert_string_equal(ids, "1,3");
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, true, 130, 64, ids, 64), 20);
+	assert_string_equal(ids, "1");
+	/* A discard carries no data: the corrupt rule neither cuts nor applies. */
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, false, 100, 64, ids, 64), 50);
+	assert_string_equal(ids, "1");
+	/* Reads see only rule 2. */
+	assert_int_equal(scan(rs, NULL, FI_OP_READ, true, 96, 64, ids, 64), 64);
+	assert_int_equal(scan(rs, NULL, FI_OP_READ, true, 0, 64, ids, 64), 10);
+	assert_int_equal(scan(rs, NULL, FI_OP_READ, true, 12, 64, ids, 64), 3);
+	assert_string_equal(ids, "2");
+	assert_int_equal(scan(rs, NULL, FI_OP_READ, true, 149, 1, ids, 64), 1);
+	assert_string_equal(ids, "");
+	/* Ranged rules never take a flush. */
+	assert_int_equal(scan(rs, NULL, FI_OP_FLUSH, false, 100, 0, ids, 64), 0);
+	assert_string_equal(ids, "");
+	free_set(rs);
+}
 
+static void test_scan_types_and_ops(void **state)
+{
+	static const char *const specs[] = {
+		"1 flush drop",
+		"2 any error type dir",
+		"3 write drop sectors 40 8",
+		"4 any corrupt random",
+	};
+	struct fi_typenames tn = { 0 };
+	struct fi_ruleset *rs = set_of(specs, 4, &tn);
+	struct fi_typemap *m;
+	char ids[64];
+
+	(void)state;
 	/* Blocks 4-5 are "dir": sectors 32-47. */
 	assert_int_equal(load(NULL, "4 2 dir", &tn, &m), 0);
-	assert_int_equal(fi_uniform_len(rs, m, &geom, FI_OP_WRITE, 24, 64), 8);
-	assert_int_equal(fi_uniform_len(rs, m, &geom, FI_OP_WRITE, 32, 64), 16);
-	assert_int_equal(fi_uniform_len(rs, m, &geom, FI_OP_WRITE, 36, 8), 8);
-	assert_int_equal(fi_uniform_len(rs, m, &geom, FI_OP_WRITE, 48, 80), 52);
+	assert_int_equal(scan(rs, m, FI_OP_WRITE, true, 24, 64, ids, 64), 8);
+	assert_string_equal(ids, "4");
+	assert_int_equal(scan(rs, m, FI_OP_WRITE, true, 32, 64, ids, 64), 8);
+	assert_string_equal(ids, "2,4");
+	assert_int_equal(scan(rs, m, FI_OP_WRITE, true, 40, 64, ids, 64), 8);
+	assert_string_equal(ids, "2,3,4");
+	assert_int_equal(scan(rs, m, FI_OP_WRITE, true, 48, 80, ids, 64), 80);
+	assert_string_equal(ids, "4");
+	assert_int_equal(scan(rs, m, FI_OP_READ, true, 36, 8, ids, 64), 8);
+	assert_string_equal(ids, "2,4");
+	/* No map: type rules see no type. */
+	assert_int_equal(scan(rs, NULL, FI_OP_READ, true, 32, 8, ids, 64), 8);
+	assert_string_equal(ids, "4");
+	/* A flush: only the unscoped drop; corrupt needs data. */
+	assert_int_equal(scan(rs, m, FI_OP_FLUSH, false, 0, 0, ids, 64), 0);
+	assert_string_equal(ids, "1");
 	free(m);
 	free_set(rs);
 }
 
-static void test_matches(void **state)
+static void test_scan_many_rules(void **state)
 {
-	static const char *const specs[] = {
-		"1 write drop sectors 100 50",
-		"2 any error type dir",
-		"3 flush drop",
-	};
-	struct fi_typenames tn = { 0 };
-	struct fi_ruleset *rs = set_of(specs, 3, &tn);
-	int dir = fi_type_lookup(&tn, "dir");
+	struct fi_ruleset *rs = NULL, *next;
+	const char *err;
+	char spec[64], ids[1024];
+	unsigned int i;
 
 	(void)state;
-	assert_true(fi_rule_matches(rs->r[0], FI_OP_WRITE, 100, 8, -1));
-	assert_true(fi_rule_matches(rs->r[0], FI_OP_WRITE, 149, 1, -1));
-	assert_false(fi_rule_matches(rs->r[0], FI_OP_WRITE, 150, 8, -1));
-	assert_false(fi_rule_matches(rs->r[0], FI_OP_WRITE, 92, 8, -1));
-	assert_false(fi_rule_matches(rs->r[0], FI_OP_READ, 100, 8, -1));
-	assert_true(fi_rule_matches(rs->r[1], FI_OP_READ, 0, 8, dir));
-	assert_false(fi_rule_matches(rs->r[1], FI_OP_READ, 0, 8, -1));
-	assert_true(fi_rule_matches(rs->r[2], FI_OP_FLUSH, 0, 0, -1));
-	assert_false(fi_rule_matches(rs->r[2], FI_OP_WRITE, 0, 8, -1));
+	/* 200 rules: candidates past the first bitmap word keep id order. */
+	for (i = 1; i <= 200; i++) {
+		struct fi_typenames tn = { 0 };
+		struct fi_rule *r = malloc(sizeof(*r));
+
+		snprintf(spec, sizeof(spec), "%u write drop sectors %u 8",
+			 i, i % 2 ? 1000 : 2000 + i * 8);
+		assert_int_equal(parse(spec, r, &tn, &err), 0);
+		assert_int_equal(fi_ruleset_with(rs, r, 0, &next, &err), 0);
+		free(rs);
+		rs = next;
+	}
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, true, 1000, 8, ids,
+			      sizeof(ids)), 8);
+	assert_int_equal(strlen(ids) > 0, 1);
+	assert_int_equal(strncmp(ids, "1,3,5,", 6), 0);
+	assert_non_null(strstr(ids, ",127,129,"));
+	assert_int_equal(strcmp(ids + strlen(ids) - 4, ",199"), 0);
+	assert_int_equal(scan(rs, NULL, FI_OP_WRITE, true, 3040, 8, ids,
+			      sizeof(ids)), 8);
+	assert_string_equal(ids, "130");
 	free_set(rs);
 }
 
@@ -524,8 +598,9 @@ int main(void)
 		cmocka_unit_test(test_ruleset),
 		cmocka_unit_test(test_ruleset_limit),
 		cmocka_unit_test(test_typemap),
-		cmocka_unit_test(test_uniform_len),
-		cmocka_unit_test(test_matches),
+		cmocka_unit_test(test_scan_ranges),
+		cmocka_unit_test(test_scan_types_and_ops),
+		cmocka_unit_test(test_scan_many_rules),
 		cmocka_unit_test(test_trigger_after_times),
 		cmocka_unit_test(test_trigger_prob_seeded),
 		cmocka_unit_test(test_corrupt_zero_byte_flip),
