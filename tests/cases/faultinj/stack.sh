@@ -35,6 +35,20 @@ check_err "table past the end of the lower dm device refused" "Invalid argument"
 check "remove fl" dm_remove fl
 check "remove lin" dm_remove lin
 
+# ---- second target of a table: rule sectors count from the target's start --
+printf '0 1000 linear %s 0\n1000 7192 faultinj %s 1000 2 seed %s\n' "$rd" "$rd" "$SEED" >table
+check "table of linear + faultinj" dmsetup create two --table "$(cat table)"
+cleanup_push "dm_gone two"
+dmsetup mknodes two
+check "message to the second target (sector 1000)" dmsetup message two 1000 rule add 1 write drop sectors 0 8
+check "write sectors 992-1015 of the device" wr /dev/mapper/two 992 24 $NEW
+check "992-999 (linear): NEW" same "$rd" 992 8 $NEW
+check "1000-1007 (faultinj sectors 0-7): dropped, OLD" same "$rd" 1000 8 $OLD
+check "1008-1015: NEW" same "$rd" 1008 8 $NEW
+check "an fsync on it passes (flushes reach both targets)" \
+	dd if=/dev/zero of=/dev/mapper/two bs=4096 count=1 seek=300 conv=fsync status=none
+check "remove two" dm_remove two
+
 # ---- faultinj over faultinj -----------------------------------------------
 check "lower faultinj" fi_new f1 "$rd" seed "$SEED"
 check "upper faultinj" fi_new f2 /dev/mapper/f1 seed $((SEED + 1))
