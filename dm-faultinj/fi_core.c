@@ -154,20 +154,26 @@ static int fi_parse_action(struct fi_rule *r, unsigned int argc, char **argv,
 		return -EINVAL;
 	}
 	if (argc < 2) {
-		*err = "corrupt needs zero, random, flip <off> <bit> or byte <off> <val>";
+		*err = "corrupt needs zero, random, flip <off> <bit>|random or byte <off> <val>";
 		return -EINVAL;
 	}
 	kind = fi_word(fi_corrupt_names, ARRAY_SIZE(fi_corrupt_names), argv[1]);
 	if (kind < 0) {
-		*err = "corrupt needs zero, random, flip <off> <bit> or byte <off> <val>";
+		*err = "corrupt needs zero, random, flip <off> <bit>|random or byte <off> <val>";
 		return -EINVAL;
 	}
 	r->pat.kind = kind;
 	*used = 2;
 	if (kind == FI_CORRUPT_ZERO || kind == FI_CORRUPT_RANDOM)
 		return 0;
+	if (kind == FI_CORRUPT_FLIP && argc >= 3 &&
+	    !strcasecmp(argv[2], "random")) {
+		r->pat.kind = FI_CORRUPT_FLIP_RANDOM;
+		*used = 3;
+		return 0;
+	}
 	if (argc < 4) {
-		*err = "corrupt flip/byte need <offset> <value>";
+		*err = "corrupt flip needs <offset> <bit> or random; byte needs <offset> <value>";
 		return -EINVAL;
 	}
 	*used = 4;
@@ -302,6 +308,10 @@ int fi_rule_format(const struct fi_rule *r, const struct fi_typenames *tn,
 		n += scnprintf(buf + n, len - n, "error");
 		break;
 	default:
+		if (r->pat.kind == FI_CORRUPT_FLIP_RANDOM) {
+			n += scnprintf(buf + n, len - n, "corrupt flip random");
+			break;
+		}
 		n += scnprintf(buf + n, len - n, "corrupt %s",
 			       fi_corrupt_names[r->pat.kind]);
 		if (r->pat.kind == FI_CORRUPT_FLIP ||
@@ -653,6 +663,17 @@ void fi_corrupt_buf(const struct fi_pattern *p, u8 *buf, u64 pos, u32 len,
 				buf[at - pos] ^= 1U << p->val;
 			else
 				buf[at - pos] = p->val;
+		}
+		break;
+	case FI_CORRUPT_FLIP_RANDOM:
+		/* Each block's bit comes from its number: segment-independent. */
+		for (at = pos & ~((u64)block_size - 1); at < end; at += block_size) {
+			u64 bit = fi_mix64(p->stream ^ fi_mix64(at)) &
+				  ((u64)block_size * 8 - 1);
+			u64 byte = at + bit / 8;
+
+			if (byte >= pos && byte < end)
+				buf[byte - pos] ^= 1U << (bit & 7);
 		}
 		break;
 	}

@@ -39,6 +39,7 @@ enum fi_corrupt_kind {
 	FI_CORRUPT_RANDOM,
 	FI_CORRUPT_FLIP,
 	FI_CORRUPT_BYTE,
+	FI_CORRUPT_FLIP_RANDOM,	/* "flip random": one seeded bit per block */
 };
 
 /* What a corrupt rule does to the data; copied into per-bio state. */
@@ -46,7 +47,7 @@ struct fi_pattern {
 	u8 kind;		/* enum fi_corrupt_kind */
 	u8 val;			/* FLIP: bit number; BYTE: the byte */
 	u32 off;		/* FLIP, BYTE: byte offset inside each block */
-	u64 stream;		/* RANDOM: PRNG stream of this firing */
+	u64 stream;		/* RANDOM, FLIP_RANDOM: stream of this firing */
 };
 
 struct fi_rule {

@@ -53,6 +53,7 @@ static void test_rule_roundtrip(void **state)
 		"5 read corrupt flip 100 7 type dir",
 		"6 write corrupt byte 4095 255 sectors 0 2097152 prob 250000 after 3 times 9",
 		"7 flush drop after 2",
+		"8 write corrupt flip random type data prob 10",
 		"4294967295 any error type itable times 1",
 	};
 	struct fi_typenames tn = { 0 };
@@ -70,9 +71,10 @@ static void test_rule_roundtrip(void **state)
 		/* What list prints is what add takes. */
 		assert_int_equal(parse(out, &again, &tn, &err), 0);
 	}
-	assert_int_equal(tn.n, 2);
+	assert_int_equal(tn.n, 3);
 	assert_string_equal(tn.name[0], "dir");
-	assert_string_equal(tn.name[1], "itable");
+	assert_string_equal(tn.name[1], "data");
+	assert_string_equal(tn.name[2], "itable");
 }
 
 static void test_rule_case_and_defaults(void **state)
@@ -110,6 +112,7 @@ static void test_rule_bad(void **state)
 		"1 write corrupt smash",
 		"1 write corrupt flip",
 		"1 write corrupt flip 1",
+		"1 write corrupt flip randm",
 		"1 write corrupt flip 4096 0",		/* offset = block size */
 		"1 write corrupt flip 0 8",		/* bit 8 */
 		"1 write corrupt byte 0 256",
@@ -550,6 +553,33 @@ static void test_corrupt_zero_byte_flip(void **state)
 	assert_int_equal(buf[30], 0xaa);
 }
 
+static void test_corrupt_flip_random(void **state)
+{
+	struct fi_pattern p = { .kind = FI_CORRUPT_FLIP_RANDOM, .stream = 5 };
+	static u8 whole[4 * 4096], parts[4 * 4096], zero[4 * 4096];
+	unsigned int i, b, flipped;
+
+	(void)state;
+	fi_corrupt_buf(&p, whole, 8192, sizeof(whole), 4096);
+	/* Exactly one bit per block. */
+	for (b = 0; b < 4; b++) {
+		flipped = 0;
+		for (i = 0; i < 4096; i++)
+			flipped += __builtin_popcount(whole[b * 4096 + i]);
+		assert_int_equal(flipped, 1);
+	}
+	/* The same bits whatever the segments. */
+	fi_corrupt_buf(&p, parts, 8192, 5000, 4096);
+	fi_corrupt_buf(&p, parts + 5000, 8192 + 5000, sizeof(parts) - 5000, 4096);
+	assert_memory_equal(whole, parts, sizeof(whole));
+	/* Another firing, other bits. */
+	p.stream = 6;
+	memset(parts, 0, sizeof(parts));
+	fi_corrupt_buf(&p, parts, 8192, sizeof(parts), 4096);
+	assert_memory_not_equal(whole, parts, sizeof(whole));
+	assert_memory_not_equal(zero, parts, sizeof(parts));
+}
+
 static void test_corrupt_segment_independent(void **state)
 {
 	struct fi_pattern p = { .kind = FI_CORRUPT_RANDOM, .stream = 99 };
@@ -605,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_trigger_prob_seeded),
 		cmocka_unit_test(test_corrupt_zero_byte_flip),
 		cmocka_unit_test(test_corrupt_segment_independent),
+		cmocka_unit_test(test_corrupt_flip_random),
 		cmocka_unit_test(test_parse_numbers),
 	};
 

@@ -67,6 +67,15 @@ rd "$rd" 8256 8 | dd bs=1 skip=8 status=none >got
 _pattern $NEW $((8256 * 512 + 8)) $((4096 - 8)) >want
 check "rest of the flipped block NEW" cmp want got
 
+# ---- flip one random bit per block ----------------------------------------
+dm_message fi rule add 12 write corrupt flip random sectors 8384 16
+check "write to bit-rot" wr $fi 8384 16 $NEW
+_pattern $NEW $((8384 * 512)) 8192 >want
+rd "$rd" 8384 16 >got
+cmp -l want got >diffs
+check_eq "one byte differs in each of the 2 blocks" "1 1" \
+	"$(awk '{ b[int(($1 - 1) / 4096)]++ } END { printf "%d %d", b[0], b[1] }' diffs)"
+
 # ---- zero part of a block, inside a larger write ---------------------------
 dm_message fi rule add 7 write corrupt zero sectors 8272 4
 check "write across the zero range" wr $fi 8264 16 $NEW
@@ -130,7 +139,7 @@ check_err "rule add of a used id fails" "File exists" dm_message fi rule add 21 
 
 # ---- counters agree with the rules -------------------------------------------
 sum=0
-for id in 5 6 7 8 9 10; do
+for id in 5 6 7 8 9 10 12; do
 	sum=$((sum + $(fi_fired fi $id)))
 done
 check_eq "corrupted counter = firings of the corrupt rules" "$sum" "$(fi_stat fi corrupted)"
@@ -138,13 +147,13 @@ check "4 MiB write was corrupted in at least 4 copies" test "$(fi_fired fi 10)" 
 
 # ---- rule list round-trips -------------------------------------------------
 dm_message fi rule list >list
-check_eq "rule list has every rule" 12 "$(wc -l <list | tr -d ' ')"
+check_eq "rule list has every rule" 13 "$(wc -l <list | tr -d ' ')"
 check "rule list line of rule 11" grep -qx "11 write drop sectors 24576 80 after 3 times 2 matched 10 fired 2" list
 line=$(grep '^5 ' list | sed 's/ matched.*//')
 check "rule del 5" dm_message fi rule del 5
 # shellcheck disable=SC2086
 check "the listed rule is accepted again" dm_message fi rule add $line
-check_eq "nr_rules" 12 "$(fi_stat fi nr_rules)"
+check_eq "nr_rules" 13 "$(fi_stat fi nr_rules)"
 
 # ---- counters ---------------------------------------------------------------
 check "stats reset" dm_message fi stats reset
