@@ -31,6 +31,29 @@
 static char dmd_log_msg[512];	/* libdm's last error message */
 static int dmd_log_errno;	/* and its errno */
 
+/*
+ * libdm passes no errno with "<op> ioctl on <dev> failed: <strerror>":
+ * the ioctl's errno is read back from its text.
+ */
+static void dmd_log_ioctl_errno(const char *msg)
+{
+	const char *p = strstr(msg, "ioctl on ");
+	int e;
+
+	if (!p)
+		return;
+	p = strstr(p, " failed: ");
+	if (!p)
+		return;
+	p += strlen(" failed: ");
+	for (e = 1; e < 134; e++) {
+		if (!strcmp(p, strerror(e))) {
+			dmd_log_errno = e;
+			return;
+		}
+	}
+}
+
 static void dmd_log(int level, const char *file, int line, int dm_errno,
 		    const char *f, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -56,8 +79,9 @@ static void dmd_log(int level, const char *file, int line, int dm_errno,
 	va_start(ap, f);
 	vsnprintf(dmd_log_msg, sizeof(dmd_log_msg), f, ap);
 	va_end(ap);
-	if (dm_errno)
+	if (dm_errno > 0)
 		dmd_log_errno = dm_errno;
+	dmd_log_ioctl_errno(dmd_log_msg);
 	if (getenv("DMSTACK_DEBUG"))
 		fprintf(stderr, "%s: libdm: %s\n", DMS_PROG, dmd_log_msg);
 }
@@ -75,13 +99,17 @@ void dmd_init(void)
 		dm_udev_set_sync_support(0);
 }
 
-/* The errno of a failed task: the ioctl's, else libdm's, else EIO. */
+/*
+ * The errno of a failed task: the one libdm logged with the failed ioctl
+ * (the task's own is that of its last step, EIO after a failed load),
+ * else the task's, else EIO.
+ */
 static int dmd_errno(struct dm_task *dmt)
 {
-	int e = dmt ? dm_task_get_errno(dmt) : 0;
+	int e = dmd_log_errno;
 
-	if (!e)
-		e = dmd_log_errno;
+	if (e <= 0 && dmt)
+		e = dm_task_get_errno(dmt);
 	return e > 0 ? -e : -EIO;
 }
 

@@ -663,8 +663,8 @@ static int dms_status(const char *name, const struct dms_opts *o)
 			printf("}%s", i ? "," : "");
 		} else {
 			printf("%d %s (%s):", m[i].layer, m[i].info.name, target);
-			if (strcmp(target, "faultinj") ||
-			    !dms_status_faultinj(status, 0))
+			if ((strcmp(target, "faultinj") ||
+			     !dms_status_faultinj(status, 0)) && status[0])
 				printf(" %s", status);
 			putchar('\n');
 		}
@@ -948,7 +948,8 @@ static int dms_remove(const char *name, const struct dms_opts *o)
 	if (left)
 		fputc('\n', stderr);
 	free(m);
-	return ret || (left && !o->force) ? 1 : (left ? 1 : 0);
+	/* --force: what is left is deferred, as asked; said above. */
+	return ret || (left && !deferred) ? 1 : 0;
 }
 
 /* ---- main ---------------------------------------------------------------- */
