@@ -11,22 +11,27 @@
 #   linear  dm-linear
 #   fi      faultinj without rules      (0 N faultinj /dev/ramX 0 2 seed 1)
 #   fi16    faultinj with 16 rules whose sector ranges lie past the area fio
-#           touches: they never match; checked after every run
+#           touches: they never match; checked after every run.  The
+#           per-op hull of the ranges rejects every bio at once.
+#   fi16s   faultinj with 16 rules scoped to block types that do not exist
+#           (no type map is loaded): a rule without a range cannot be
+#           rejected by the hull, so every bio is compared with all 16
+#           rules; they never match either (checked the same way)
 # Jobs (fio, O_DIRECT, psync, one job, fixed size, not time based):
 #   randwrite4k   4 KiB random writes
 #   seqwrite1m    1 MiB sequential writes
 #   seqread1m     1 MiB sequential reads
 # Rounds: a warm-up round of every (job, config), discarded, then
 # BENCH_ROUNDS measured rounds; in each round a job runs on every config in
-# turn (raw linear fi fi16).
+# turn (raw linear fi fi16 fi16s).
 #
 # Output, one line per fio run (parsed by bench/run):
 #   BENCH <round> <config> <job> <iops> <bw_kib> <runtime_ms> <ios>
 # <round> is "warmup" or 1..BENCH_ROUNDS; <bw_kib> is KiB/s.  Plus, for
 # the faultinj configurations, the target's counters after the run:
 #   BENCHSTAT <round> <config> <job> reads=R writes=W dropped=D errored=E corrupted=C fired=F matched=M
-# and KTAP points: every run completed, and the rules of fi16 matched and
-# fired 0 times while fi16 counted the same bios as fi.
+# and KTAP points: every run completed, and the rules of fi16 and fi16s
+# matched and fired 0 times while each counted the same bios as fi.
 # timeout: 1500
 . "${0%/*}/../lib.sh"
 
@@ -36,7 +41,7 @@ AREA_MB=${BENCH_AREA_MB:-128}		# fio's region, from sector 0
 RW4K_MB=${BENCH_RW4K_MB:-128}		# 4 KiB random writes: io_size
 SEQ_LOOPS=${BENCH_SEQ_LOOPS:-16}		# 1 MiB jobs: passes over the area
 NRULES=16
-CONFIGS="raw linear fi fi16"
+CONFIGS="raw linear fi fi16 fi16s"
 JOBS="randwrite4k seqwrite1m seqread1m"
 
 ktap_begin
@@ -56,6 +61,7 @@ diag "kernel $(uname -r), $(fio --version)"
 check "dm-linear" dm_create b-lin "0 $N linear $rd 0"
 check "faultinj, no rules" dm_create b-fi "0 $N faultinj $rd 0 2 seed 1"
 check "faultinj, for 16 rules" dm_create b-fi16 "0 $N faultinj $rd 0 2 seed 1"
+check "faultinj, for 16 type rules" dm_create b-fi16s "0 $N faultinj $rd 0 2 seed 1"
 
 # 16 rules past the area: starts spread over [AREA, N), 8 sectors each,
 # op "any" so that every rule's scope is compared for every bio.
@@ -71,12 +77,28 @@ dm_message b-fi16 rule list | sed 's/^/# /'
 [ "$(dmsetup status b-fi16 | awk '{ print $14 }')" = $NRULES ]
 ok $? "status shows $NRULES rules"
 
+# 16 rules without a range, each scoped to its own block type (16 distinct
+# names, the most a device may know) and no type map loaded: no block has
+# a type, so they never match, but the per-op hull cannot reject a bio for
+# them: every bio is compared with every rule.
+st=0
+i=1
+while [ $i -le $NRULES ]; do
+	dm_message b-fi16s rule add $i any error type nosuch$i || st=1
+	i=$((i + 1))
+done
+ok $st "16 type rules added (types nosuch1..nosuch$NRULES)"
+dm_message b-fi16s rule list | sed 's/^/# /'
+[ "$(dmsetup status b-fi16s | awk '{ print $13 "/" $14 }')" = 0/$NRULES ]
+ok $? "status shows $NRULES rules and an empty type map"
+
 dev_of() {
 	case $1 in
 	raw) echo "$rd" ;;
 	linear) echo /dev/mapper/b-lin ;;
 	fi) echo /dev/mapper/b-fi ;;
 	fi16) echo /dev/mapper/b-fi16 ;;
+	fi16s) echo /dev/mapper/b-fi16s ;;
 	esac
 }
 
@@ -141,8 +163,8 @@ run() {
 	fired=0
 	for x in "$@"; do fired=$((fired + ${x#*:})); done
 	matched=0
-	if [ $c = fi16 ]; then
-		matched=$(dm_message b-fi16 rule list |
+	if [ $c != fi ]; then
+		matched=$(dm_message b-$c rule list |
 			awk '{ for (i = 1; i < NF; i++) if ($i == "matched") m += $(i + 1) }
 			     END { print m + 0 }')
 	fi
@@ -156,16 +178,17 @@ run() {
 		fi
 		return
 	fi
-	# fi16 runs right after fi with the same job: same bios expected.
+	# fi16 and fi16s run right after fi with the same job: same bios
+	# expected.
 	if [ "$matched" = 0 ] && [ "$fired" = 0 ] &&
 	   [ $((dropped + errored + corrupted)) = 0 ] &&
 	   [ "$reads" = "$fi_reads" ] && [ "$writes" = "$fi_writes" ]; then
-		diag "fi16 $j round $r: rules matched 0, fired 0; reads $reads writes $writes as fi"
+		diag "$c $j round $r: rules matched 0, fired 0; reads $reads writes $writes as fi"
 	else
 		chk_bad=$((chk_bad + 1))
-		fail "fi16 $j round $r: rules matched $matched fired $fired" \
+		fail "$c $j round $r: rules matched $matched fired $fired" \
 			"(dropped $dropped errored $errored corrupted $corrupted);" \
-			"reads $reads/$fi_reads writes $writes/$fi_writes (fi16/fi)"
+			"reads $reads/$fi_reads writes $writes/$fi_writes ($c/fi)"
 	fi
 }
 
@@ -184,7 +207,9 @@ for r in warmup $(seq 1 "$ROUNDS"); do
 	diag "round $r done at $(cut -d' ' -f1 /proc/uptime) s guest time"
 done
 
-total=$(( (ROUNDS + 1) * 3 * 4 ))
+set -- $JOBS; nj=$#
+set -- $CONFIGS; nc=$#
+total=$(( (ROUNDS + 1) * nj * nc ))
 check_eq "all $total fio runs completed" "$total" "$runs_ok"
-check_eq "fi16: the 16 rules never matched, fi16 and fi saw the same bios; no faults injected (bad runs)" 0 "$chk_bad"
+check_eq "fi16, fi16s: the 16 rules never matched, they and fi saw the same bios; no faults injected (bad runs)" 0 "$chk_bad"
 ktap_end
