@@ -291,6 +291,35 @@ static int dmd_kmsg_reason(int fd, const char *target, char *out, size_t len)
 	return 1;
 }
 
+/*
+ * The last "device-mapper: <module>: ..." record since dmd_kmsg_open(),
+ * without that prefix: why a target refused a message.
+ */
+static int dmd_kmsg_last(int fd, char *out, size_t len)
+{
+	static const char pfx[] = "device-mapper: ";
+	char rec[2048], *msg;
+	ssize_t n;
+	int found = 0;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg || strncmp(msg + 1, pfx, strlen(pfx)))
+			continue;
+		msg += 1 + strlen(pfx);
+		msg[strcspn(msg, "\n")] = '\0';
+		snprintf(out, len, "%s", msg);
+		found = 1;
+	}
+	return found;
+}
+
 /* Waits for udev (or makes the nodes ourselves) after a task that changed them. */
 static void dmd_nodes(uint32_t cookie, int cookie_set)
 {
@@ -332,8 +361,8 @@ int dmd_create(const struct dms_dev *d, char *reason, size_t len)
 		goto out;
 	}
 	ret = dmd_errno(dmt);
-	if (kfd >= 0 && dmd_kmsg_reason(kfd, d->target, kreason,
-					  sizeof(kreason)))
+	if (kfd >= 0 &&
+	    dmd_kmsg_reason(kfd, d->target, kreason, sizeof(kreason)))
 		snprintf(reason, len, "%s (%s)", kreason, strerror(-ret));
 	else if (kfd < 0)
 		snprintf(reason, len, "%s (the kernel's reason is in its log, which cannot be read: /dev/kmsg: %s)",
@@ -412,21 +441,28 @@ out:
 int dmd_message(const char *name, const char *msg, char **reply,
 		char *reason, size_t len)
 {
+	char kreason[512];
 	struct dm_task *dmt;
 	const char *r;
-	int ret = -EIO;
+	int ret = -EIO, kfd;
 
 	*reply = NULL;
+	kfd = dmd_kmsg_open();
 	dmt = dmd_task(DM_DEVICE_TARGET_MSG, name);
-	if (!dmt)
-		return -ENOMEM;
+	if (!dmt) {
+		ret = -ENOMEM;
+		goto out_kmsg;
+	}
 	if (!dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, msg)) {
 		snprintf(reason, len, "cannot build the message");
 		goto out;
 	}
 	if (!dm_task_run(dmt)) {
 		ret = dmd_errno(dmt);
-		snprintf(reason, len, "%s", strerror(-ret));
+		if (kfd >= 0 && dmd_kmsg_last(kfd, kreason, sizeof(kreason)))
+			snprintf(reason, len, "%s (%s)", kreason, strerror(-ret));
+		else
+			snprintf(reason, len, "%s", strerror(-ret));
 		goto out;
 	}
 	r = dm_task_get_message_response(dmt);
@@ -440,5 +476,8 @@ int dmd_message(const char *name, const char *msg, char **reply,
 	ret = 0;
 out:
 	dm_task_destroy(dmt);
+out_kmsg:
+	if (kfd >= 0)
+		close(kfd);
 	return ret;
 }

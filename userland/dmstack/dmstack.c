@@ -489,7 +489,8 @@ static int dms_show(const char *name, const struct dms_opts *o)
 
 	if (dms_stack_need(name, &m, &n))
 		return 1;
-	devno[0] = path[0] = '\0';
+	devno[0] = '\0';
+	path[0] = '\0';
 	if (m[0].layer > 0) {
 		dms_lower_devno(&m[0], devno, sizeof(devno));
 		dms_devno_path(devno, path, sizeof(path));
@@ -778,8 +779,8 @@ static int dms_send(const char *dev, const char *msg, const struct dms_opts *o)
 	}
 	ret = dmd_message(dev, msg, &reply, reason, sizeof(reason));
 	if (ret)
-		return dms_fail("%s: message '%s' refused: %s (the kernel log says why)",
-				dev, msg, reason[0] ? reason : strerror(-ret));
+		return dms_fail("%s: message '%s' refused: %s", dev, msg,
+				reason[0] ? reason : strerror(-ret));
 	if (reply) {
 		printf("%s%s", reply, reply[strlen(reply) - 1] == '\n' ? "" : "\n");
 		free(reply);

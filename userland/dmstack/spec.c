@@ -43,12 +43,14 @@ static const struct dms_optdef dms_opts_disk[] = { DMS_PLACE, { NULL } };
 static const struct dms_optdef dms_opts_source[] = {
 	{ "size", DMS_K_SIZE, NULL, 0, 0 }, { NULL }
 };
+
 static const struct dms_optdef dms_opts_faultinj[] = {
 	DMS_PLACE,
 	{ "seed", DMS_K_NUM, NULL, 0, DMS_U64 },
 	{ "block_size", DMS_K_NUM, NULL, 0, DMS_U32 },
 	{ NULL }
 };
+
 static const struct dms_optdef dms_opts_flakey[] = {
 	DMS_PLACE,
 	{ "up", DMS_K_NUM, NULL, 0, DMS_U32 },
@@ -57,12 +59,14 @@ static const struct dms_optdef dms_opts_flakey[] = {
 	{ "error_writes", DMS_K_FLAG, NULL, 0, 0 },
 	{ NULL }
 };
+
 static const struct dms_optdef dms_opts_delay[] = {
 	DMS_PLACE,
 	{ "ms", DMS_K_NUM, NULL, 0, DMS_U32 },
 	{ "write_ms", DMS_K_NUM, NULL, 0, DMS_U32 },
 	{ NULL }
 };
+
 static const struct dms_optdef dms_opts_noorder[] = {
 	DMS_PLACE,
 	{ "flush", DMS_K_WORD, "ignore|honor", 0, 0 },
@@ -72,6 +76,7 @@ static const struct dms_optdef dms_opts_noorder[] = {
 	{ "destage_ms", DMS_K_NUM, NULL, 0, DMS_U32 },
 	{ NULL }
 };
+
 static const struct dms_optdef dms_opts_subsist[] = {
 	DMS_PLACE,
 	{ "vdisks", DMS_K_NUM, NULL, 1, DMS_MAX_VDISKS },

@@ -17,7 +17,7 @@ need_cmd dmstack
 seed_init
 
 rd=$(ramdisk 64) || bail "no ramdisk"
-cleanup_push "umount /tmp/case/mnt 2>/dev/null; for s in t1 t2 m1 k1; do dmstack remove --force \$s >/dev/null 2>&1; done; dm_gone t2-linear"
+cleanup_push "umount /tmp/case/mnt 2>/dev/null; for s in t1 t2 t3 m1 k1; do dmstack remove --force \$s >/dev/null 2>&1; done; dm_gone t2-linear"
 
 # bad DESC ERE ARGS...: dmstack ARGS exits 1, says /ERE/ on stderr, and
 # leaves the device-mapper devices as they were.
@@ -111,6 +111,12 @@ bad "crash without faultinj or noorder" "stack 't1' has no layer that can crash"
 bad "unknown command" "unknown command 'explode'" explode t1
 bad "create without a spec" "usage: dmstack create NAME SPEC" create t1
 check "remove t1" dmstack remove t1
+check "create t3" dmstack create t3 "disk $rd | faultinj"
+bad "message faultinj refuses: its reason from the kernel log" \
+	"t3-faultinj: message 'rule add 1 write drop sectors 999999999 8' refused: faultinj: .*sectors range empty or past the device end \\(Invalid argument\\)" \
+	message t3 faultinj rule add 1 write drop sectors 999999999 8
+check_eq "no rule added" 0 "$(fi_stat t3-faultinj nr_rules)"
+check "remove t3" dmstack remove t3
 
 check "create m1" dmstack create m1 "disk $rd | faultinj | linear"
 check "mkfs on m1" mke2fs -q -F /dev/mapper/m1-linear
