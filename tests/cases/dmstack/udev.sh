@@ -56,15 +56,18 @@ cookie_log() {
 
 # mapper_entries NAME: the /dev/mapper entries of stack NAME.
 mapper_entries() {
-	ls /dev/mapper 2>/dev/null | grep "^$1-" || true
+	local f
+	for f in /dev/mapper/"$1"-*; do
+		[ -e "$f" ] || [ -L "$f" ] && echo "${f#/dev/mapper/}"
+	done
+	return 0
 }
 
 # made_by_udev DEV: /dev/mapper/DEV is udev's symlink to ../dm-<minor>.
 made_by_udev() {
 	local l m
 	l=$(readlink "/dev/mapper/$1") || { echo "not a symlink: $(ls -l "/dev/mapper/$1" 2>&1)"; return 1; }
-	m=$(dmsetup info -c --noheadings -o minor "$1") || return 1
-	m=$(echo $m)
+	m=$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ') || return 1
 	[ "$l" = "../dm-$m" ] || { echo "/dev/mapper/$1 -> $l, expected ../dm-$m"; return 1; }
 	[ -b "/dev/mapper/$1" ]
 }
