@@ -255,5 +255,5 @@ check "types clear" dm_message fi types clear
 check "device still writes" wr /dev/mapper/fi 64 64 9
 check "and the data is on the ramdisk" same "$rd" 64 64 9
 check "dm_remove" dm_remove fi
-check "rmmod dm-faultinj" modprobe -r dm-faultinj
+check "rmmod dm-faultinj" rmmod dm_faultinj
 ktap_end

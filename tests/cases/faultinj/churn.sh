@@ -85,5 +85,5 @@ check "write through the quiet device" pattern_write $fi 0 $((8 << 20)) 77
 check "reads back through it" pattern_check $fi 0 $((8 << 20)) 77
 check "and on the ramdisk" pattern_check "$rd" 0 $((8 << 20)) 77
 check "dm_remove" dm_remove fi
-check "rmmod dm-faultinj" modprobe -r dm-faultinj
+check "rmmod dm-faultinj" rmmod dm_faultinj
 ktap_end

@@ -208,6 +208,6 @@ done
 for d in pa pb pc fi; do
 	dm_remove $d
 done
-check "rmmod dm-faultinj" modprobe -r dm-faultinj
+check "rmmod dm-faultinj" rmmod dm_faultinj
 check "module gone" test ! -e /sys/module/dm_faultinj
 ktap_end

@@ -78,7 +78,7 @@ check "dmstack remove s2" dmstack remove s2
 vd=/dev/vdb
 if [ ! -b $vd ]; then
 	skip "virtio disk tests" "no $vd"
-	check "rmmod dm-faultinj" modprobe -r dm-faultinj
+	check "rmmod dm-faultinj" rmmod dm_faultinj
 	ktap_end
 	exit
 fi
@@ -135,5 +135,5 @@ check "write NEW after revive" wr $fv 4096 64 $NEW
 check "disk: NEW" same $vd 4096 64 $NEW
 check "dmstack remove sv" dmstack remove sv
 
-check "rmmod dm-faultinj" modprobe -r dm-faultinj
+check "rmmod dm-faultinj" rmmod dm_faultinj
 ktap_end
