@@ -47,6 +47,9 @@
 #   pattern_check DEV OFF LEN [SEED]   0 when the range holds that pattern
 #                                 (reads the device after drop_caches)
 #   bytes_at DEV OFF COUNT        COUNT bytes at byte OFF as hex ("00ff1a")
+# Targets:
+#   fi_stat DEV FIELD             a dm-faultinj status field by name
+#                                 (reads writes ... nr_rules: FI_FIELDS)
 # Disks: /dev/vda and /dev/vdb are 512 MiB virtio disks backed by
 # <out>/disks/disk{0,1}.img on the host (default out: tests/vm/out); they
 # keep their contents across boots and runs: a case must not assume
@@ -357,4 +360,18 @@ bytes_at() {	# DEV OFF COUNT
 	dd if="$1" bs=4096 skip="$2" count="$3" iflag=skip_bytes,count_bytes status=none |
 		od -An -v -tx1 | tr -d ' \n'
 	echo
+}
+
+# ---- dm-faultinj ----------------------------------------------------------
+
+FI_FIELDS="reads writes flushes discards dropped errored corrupted state crash_dropped type_extents nr_rules"
+
+# fi_stat DEV FIELD: one dm-faultinj status field by name (see FI_FIELDS).
+fi_stat() {
+	dmsetup status "$1" | awk -v f="$2" -v names="$FI_FIELDS" '{
+		n = split(names, k, " ")
+		for (i = 1; i <= n; i++)
+			if (k[i] == f)
+				print $(i + 3)
+	}'
 }
