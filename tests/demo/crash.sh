@@ -4,11 +4,11 @@
 # make demo, in the guest: dm-faultinj over a ramdisk; the same workload on
 # ext4 and on ext2; the power is cut at a chosen write; what e2fsck finds.
 # Then a type-aware fault: one directory block corrupted on its way.
-# DEMO_CUT (percent of the workload's writes, default 50) picks the write.
+# DEMO_CUT (percent of the workload's writes, default 70) picks the write.
 # timeout: 600
 if [ -f "${0%/*}/../lib.sh" ]; then . "${0%/*}/../lib.sh"; else . /tests/lib.sh; fi
 
-CUT=${DEMO_CUT:-50}
+CUT=${DEMO_CUT:-70}
 say() { printf '%s\n' "$*"; }
 run() { printf '  $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/    /'; }
 hr() { say ""; say "== $* =="; say ""; }
@@ -168,7 +168,7 @@ run dmsetup message demo 0 rule del 1
 run e2fsck -fn $dev
 
 hr "Summary"
-say "$results"
+say "${results#?}"
 say "  type-aware: a corrupt read of /photos' block made e2fsck report inode $ino."
 say ""
 say "Seed $SEED; run again with SEED=$SEED make demo, or DEMO_CUT=<percent>."
