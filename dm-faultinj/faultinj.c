@@ -451,6 +451,7 @@ static int faultinj_map(struct dm_target *ti, struct bio *bio)
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	enum fi_op op = fi_bio_op(bio);
 	struct fi_pattern pat;
+	int action;
 
 	pb->fc = fc;
 	pb->corrupt = false;
@@ -462,22 +463,23 @@ static int faultinj_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_SUBMITTED;
 	}
 
-	switch (fi_pick(fc, bio, op, sector, &pat)) {
+	/* Counted after fi_pick(): it may have cut @bio to a rule's scope. */
+	action = fi_pick(fc, bio, op, sector, &pat);
+	fi_count_bio(fc, bio, op);
+
+	switch (action) {
 	case FI_ACT_DROP:
-		fi_count_bio(fc, bio, op);
 		fi_count(fc, FI_ST_DROPPED);
 		if (op == FI_OP_READ)
 			zero_fill_bio(bio);
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	case FI_ACT_ERROR:
-		fi_count_bio(fc, bio, op);
 		fi_count(fc, FI_ST_ERRORED);
 		return DM_MAPIO_KILL;
 	case FI_ACT_CORRUPT:
 		if (op == FI_OP_WRITE) {
 			/* Count first: the copy may complete @bio at once. */
-			fi_count_bio(fc, bio, op);
 			fi_count(fc, FI_ST_CORRUPTED);
 			fi_corrupt_write(fc, bio, sector, &pat);
 			return DM_MAPIO_SUBMITTED;
@@ -491,7 +493,6 @@ static int faultinj_map(struct dm_target *ti, struct bio *bio)
 		break;
 	}
 
-	fi_count_bio(fc, bio, op);
 	bio_set_dev(bio, fc->dev->bdev);
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector = fc->start + sector;
