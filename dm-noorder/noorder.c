@@ -1,0 +1,1836 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-noorder: the untrusted device.
+ *
+ * Writes are copied into a volatile in-memory cache and acknowledged at
+ * once; reads see the cached data; the cache is destaged to the device
+ * below later, in FIFO, random or reverse order.  With "flush honor" a
+ * FLUSH or FUA completes only when everything acknowledged before it is
+ * on the device below; with "flush ignore" it is acknowledged at once and
+ * only counted, as disks and hypervisors that lie do.  A "crash" message
+ * persists a chosen subset of the writes not yet destaged, drops the rest
+ * and fails all I/O until "revive".  A log of every write, flush and FUA
+ * can be read through debugfs (include/noorder_log.h), so that crashtest
+ * can record a workload once and build many crash states from it.
+ *
+ * Documentation: docs/dm-noorder.rst.
+ */
+#include <linux/bio.h>
+#include <linux/bitmap.h>
+#include <linux/blkdev.h>
+#include <linux/debugfs.h>
+#include <linux/device-mapper.h>
+#include <linux/highmem.h>
+#include <linux/kref.h>
+#include <linux/mempool.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/prandom.h>
+#include <linux/rbtree.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "../include/noorder_log.h"
+
+#define DM_MSG_PREFIX "noorder"
+
+#define NO_BLK_SHIFT		3	/* 8 sectors (4 KiB) per index node */
+#define NO_BLK_SECTORS		(1U << NO_BLK_SHIFT)
+#define NO_MAX_REC_SECTORS	2048	/* 1 MiB: longer bios are split */
+#define NO_BATCH		64	/* writes destaged per batch */
+#define NO_MIN_PAGES		256	/* page reserve for cache copies */
+#define NO_MIN_BLKS		64	/* index node reserve */
+#define NO_DEFAULT_CACHE_MB	64
+#define NO_MAX_CACHE_MB		(1U << 20)
+#define NO_DEFAULT_LOG_MB	64
+#define NO_MAX_LOG_MB		(1U << 20)
+#define NO_MAX_DESTAGE_MS	3600000
+
+enum no_order { NO_FIFO, NO_RANDOM, NO_REVERSE };
+
+enum no_feature {
+	NO_FEAT_FLUSH, NO_FEAT_ORDER, NO_FEAT_SEED, NO_FEAT_CACHE_MB,
+	NO_FEAT_DESTAGE_MS, NO_NR_FEATURES
+};
+
+static const char * const no_feature_names[NO_NR_FEATURES] = {
+	"flush", "order", "seed", "cache_mb", "destage_ms"
+};
+
+static const char * const no_order_names[] = { "fifo", "random", "reverse" };
+
+enum no_log_state { NO_LOG_OFF, NO_LOG_ON, NO_LOG_OVERFLOW };
+
+static const char * const no_log_state_names[] = { "off", "on", "overflow" };
+
+/* Counters shown by status, all guarded by no_c.lock. */
+struct no_stats {
+	u64 reads;
+	u64 writes;
+	u64 read_hits;
+	u64 destaged;
+	u64 flushes;
+	u64 flushes_ignored;
+	u64 fuas;
+	u64 fuas_ignored;
+	u64 discards;
+	u64 crash_kept;
+	u64 crash_dropped;
+};
+
+/* One cached write: an immutable copy of its data. */
+struct no_rec {
+	struct list_head list;		/* no_c.pending, by seq; no_c.lock */
+	struct kref ref;		/* one for the cache, one per log entry */
+	struct no_c *c;
+	u64 seq;			/* submission order among writes */
+	sector_t sector;		/* first sector, relative to the target */
+	unsigned int nr_sectors;
+	unsigned int nr_pages;
+	unsigned long *wmap;		/* sectors to destage; destage_mutex */
+	struct page *pages[];		/* data from page offset 0 */
+};
+
+/* Index node: the newest cached write of each sector of a 4 KiB block. */
+struct no_blk {
+	union {
+		struct rb_node node;	/* no_c.blocks; no_c.lock */
+		struct list_head link;	/* spare, or freed from the tree */
+	};
+	sector_t blk;			/* relative sector >> NO_BLK_SHIFT */
+	struct no_rec *src[NO_BLK_SECTORS];
+};
+
+/* One logged event, waiting to be read through debugfs. */
+struct no_logent {
+	struct list_head list;		/* no_c.log; no_c.lock */
+	struct noorder_log_rec hdr;
+	struct no_rec *rec;		/* WRITE: its data, referenced */
+};
+
+/* Per-bio data: a FLUSH or FUA write waiting for destage (honor). */
+struct no_bio {
+	struct list_head list;		/* no_c.flush_waiters; no_c.lock */
+	u64 upto;			/* every write with seq <= upto */
+};
+
+struct no_c {
+	struct dm_target *ti;
+	struct dm_dev *dev;
+	sector_t start;
+
+	/* table */
+	bool honor;
+	enum no_order order;
+	u64 seed;
+	unsigned int cache_mb;
+	unsigned int destage_ms;
+	unsigned int nr_features;
+	enum no_feature features[NO_NR_FEATURES];	/* in table order */
+
+	spinlock_t lock;		/* guards everything below to "end" */
+	bool crashed;
+	bool pressure;			/* destage down to half the cache */
+	u64 next_seq;			/* seq of the next write */
+	u64 destage_upto;		/* destage every write with seq <= */
+	u64 cached_bytes;		/* data held by pending writes */
+	u64 reserved_bytes;		/* promised to writers being copied */
+	u64 limit_bytes;
+	unsigned long nr_pending;
+	unsigned long nr_blks;
+	struct list_head pending;	/* writes not yet on the device below */
+	struct rb_root blocks;		/* no_blk index for reads */
+	struct list_head flush_waiters;	/* no_bio of held FLUSH/FUA bios */
+	struct rnd_state order_rnd;	/* order random */
+	struct no_stats st;
+	bool wb_err;			/* a destage write failed */
+	/* log */
+	enum no_log_state log_state;
+	u64 log_seq;
+	u64 log_bytes;			/* headers and data not yet read */
+	u64 log_records;
+	u64 log_limit;
+	struct list_head log;
+	/* end of what lock guards */
+
+	wait_queue_head_t space_wait;	/* writers waiting for cache space */
+
+	struct mutex destage_mutex;	/* one batch, crash or drain at a time */
+	atomic_t batch_left;
+	struct completion batch_done;
+	blk_status_t batch_status;
+
+	struct workqueue_struct *wq;
+	struct delayed_work dwork;	/* destage: on demand and periodic */
+	unsigned long next_tick;	/* jiffies of the next periodic pass */
+	bool suspended;
+
+	mempool_t page_pool;
+	mempool_t blk_pool;
+	struct bio_set bs;
+
+	struct mutex log_read_mutex;	/* guards log_cur and log_pos */
+	struct no_logent *log_cur;	/* entry being read */
+	u64 log_pos;			/* bytes of log_cur already read */
+	struct dentry *dbg_dir;
+	char dbg_name[32];
+};
+
+static struct kmem_cache *no_blk_cache;
+static struct dentry *no_dbg_root;
+static atomic_t no_instances = ATOMIC_INIT(0);
+
+static const char *no_name(struct no_c *c)
+{
+	return dm_device_name(dm_table_get_md(c->ti->table));
+}
+
+/* ---- cached writes ---------------------------------------------------- */
+
+static void no_rec_release(struct kref *ref)
+{
+	struct no_rec *rec = container_of(ref, struct no_rec, ref);
+	unsigned int i;
+
+	for (i = 0; i < rec->nr_pages; i++)
+		mempool_free(rec->pages[i], &rec->c->page_pool);
+	kfree(rec);
+}
+
+static void no_rec_put(struct no_rec *rec)
+{
+	kref_put(&rec->ref, no_rec_release);
+}
+
+/* Allocates a record for @nr_sectors and copies @bio's data into it. */
+static struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
+				   sector_t sector, unsigned int nr_sectors)
+{
+	unsigned int nr_pages = DIV_ROUND_UP(nr_sectors << SECTOR_SHIFT,
+					     PAGE_SIZE);
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	struct no_rec *rec;
+	size_t off = 0, size;
+	unsigned int i;
+
+	size = struct_size(rec, pages, nr_pages) +
+	       BITS_TO_LONGS(nr_sectors) * sizeof(unsigned long);
+
+	/* At most 2.4 KiB: a small, non-failing allocation is allowed. */
+	rec = kmalloc(size, GFP_NOIO | __GFP_NOFAIL);
+	kref_init(&rec->ref);
+	INIT_LIST_HEAD(&rec->list);
+	rec->c = c;
+	rec->sector = sector;
+	rec->nr_sectors = nr_sectors;
+	rec->nr_pages = nr_pages;
+	rec->wmap = (unsigned long *)&rec->pages[nr_pages];
+	for (i = 0; i < nr_pages; i++)
+		rec->pages[i] = mempool_alloc(&c->page_pool, GFP_NOIO);
+
+	bio_for_each_segment(bv, bio, iter) {
+		char *src = bvec_kmap_local(&bv);
+		unsigned int done = 0;
+
+		while (done < bv.bv_len) {
+			unsigned int poff = offset_in_page(off);
+			unsigned int n = min_t(unsigned int, bv.bv_len - done,
+					       PAGE_SIZE - poff);
+			char *dst = kmap_local_page(rec->pages[off >> PAGE_SHIFT]);
+
+			memcpy(dst + poff, src + done, n);
+			kunmap_local(dst);
+			done += n;
+			off += n;
+		}
+		kunmap_local(src);
+	}
+	return rec;
+}
+
+/* Copies sector @s of @rec to @dst. */
+static void no_rec_read_sector(struct no_rec *rec, sector_t s, char *dst)
+{
+	size_t off = (size_t)(s - rec->sector) << SECTOR_SHIFT;
+	char *src = kmap_local_page(rec->pages[off >> PAGE_SHIFT]);
+
+	memcpy(dst, src + offset_in_page(off), SECTOR_SIZE);
+	kunmap_local(src);
+}
+
+/* ---- the index -------------------------------------------------------- */
+
+static struct no_blk *__no_blk_find(struct no_c *c, sector_t blk)
+{
+	struct rb_node *n = c->blocks.rb_node;
+
+	lockdep_assert_held(&c->lock);
+	while (n) {
+		struct no_blk *b = rb_entry(n, struct no_blk, node);
+
+		if (blk < b->blk)
+			n = n->rb_left;
+		else if (blk > b->blk)
+			n = n->rb_right;
+		else
+			return b;
+	}
+	return NULL;
+}
+
+/* The first node with blk >= @blk, or NULL. */
+static struct no_blk *__no_blk_ceil(struct no_c *c, sector_t blk)
+{
+	struct rb_node *n = c->blocks.rb_node;
+	struct no_blk *best = NULL;
+
+	lockdep_assert_held(&c->lock);
+	while (n) {
+		struct no_blk *b = rb_entry(n, struct no_blk, node);
+
+		if (blk <= b->blk) {
+			best = b;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+/* Finds the node of @blk, inserting one taken from @spares if new. */
+static struct no_blk *__no_blk_get(struct no_c *c, sector_t blk,
+				   struct list_head *spares)
+{
+	struct rb_node **p = &c->blocks.rb_node, *parent = NULL;
+	struct no_blk *b;
+
+	lockdep_assert_held(&c->lock);
+	while (*p) {
+		parent = *p;
+		b = rb_entry(parent, struct no_blk, node);
+		if (blk < b->blk)
+			p = &parent->rb_left;
+		else if (blk > b->blk)
+			p = &parent->rb_right;
+		else
+			return b;
+	}
+	b = list_first_entry_or_null(spares, struct no_blk, link);
+	if (WARN_ON_ONCE(!b))
+		return NULL;
+	list_del(&b->link);
+	memset(b, 0, sizeof(*b));
+	b->blk = blk;
+	rb_link_node(&b->node, parent, p);
+	rb_insert_color(&b->node, &c->blocks);
+	c->nr_blks++;
+	return b;
+}
+
+/* Removes @b if no sector of it is cached any more; the caller frees it. */
+static bool __no_blk_empty(struct no_c *c, struct no_blk *b)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&c->lock);
+	for (i = 0; i < NO_BLK_SECTORS; i++)
+		if (b->src[i])
+			return false;
+	rb_erase(&b->node, &c->blocks);
+	c->nr_blks--;
+	return true;
+}
+
+/* Makes @rec the newest cached data of each of its sectors. */
+static void __no_index_write(struct no_c *c, struct no_rec *rec,
+			     struct list_head *spares)
+{
+	sector_t s = rec->sector, end = rec->sector + rec->nr_sectors;
+
+	while (s < end) {
+		sector_t blk = s >> NO_BLK_SHIFT;
+		struct no_blk *b = __no_blk_get(c, blk, spares);
+
+		if (!b)
+			return;		/* cannot happen: one spare per block */
+		for (; s < end && (s >> NO_BLK_SHIFT) == blk; s++)
+			b->src[s & (NO_BLK_SECTORS - 1)] = rec;
+	}
+}
+
+/*
+ * Forgets the cached data of [@s, @end): later reads go to the device
+ * below.  Nodes that become empty are put on @freed.
+ */
+static void __no_index_forget(struct no_c *c, sector_t s, sector_t end,
+			      struct list_head *freed)
+{
+	struct no_blk *b = __no_blk_ceil(c, s >> NO_BLK_SHIFT);
+
+	while (b && (b->blk << NO_BLK_SHIFT) < end) {
+		struct rb_node *next = rb_next(&b->node);
+		sector_t first = b->blk << NO_BLK_SHIFT;
+		unsigned int i;
+
+		for (i = 0; i < NO_BLK_SECTORS; i++)
+			if (first + i >= s && first + i < end)
+				b->src[i] = NULL;
+		if (__no_blk_empty(c, b))
+			list_add(&b->link, freed);
+		b = next ? rb_entry(next, struct no_blk, node) : NULL;
+	}
+}
+
+static void no_free_blks(struct no_c *c, struct list_head *freed)
+{
+	struct no_blk *b, *n;
+
+	list_for_each_entry_safe(b, n, freed, link)
+		mempool_free(b, &c->blk_pool);
+}
+
+/* ---- the log ---------------------------------------------------------- */
+
+static void no_logent_free(struct no_logent *e)
+{
+	if (e->rec)
+		no_rec_put(e->rec);
+	kfree(e);
+}
+
+static u64 no_logent_bytes(const struct no_logent *e)
+{
+	return NOORDER_LOG_REC_SIZE + le64_to_cpu(e->hdr.data_len);
+}
+
+/*
+ * Appends @e (allocated by the caller before taking the lock) to the log,
+ * or frees nothing and returns it when it is not wanted.
+ */
+static struct no_logent *__no_log_add(struct no_c *c, struct no_logent *e,
+				      enum noorder_log_type type, u32 flags,
+				      sector_t sector, u64 nr_sectors,
+				      struct no_rec *rec)
+{
+	lockdep_assert_held(&c->lock);
+	if (c->log_state != NO_LOG_ON)
+		return e;
+	if (!e) {
+		c->log_state = NO_LOG_OVERFLOW;
+		DMERR("%s: log stopped at record %llu: out of memory",
+		      no_name(c), c->log_seq);
+		return NULL;
+	}
+	e->hdr.magic = cpu_to_le32(NOORDER_LOG_MAGIC);
+	e->hdr.version = cpu_to_le16(NOORDER_LOG_VERSION);
+	e->hdr.type = cpu_to_le16(type);
+	e->hdr.flags = cpu_to_le32(flags);
+	e->hdr.reserved = 0;
+	e->hdr.seq = cpu_to_le64(c->log_seq);
+	e->hdr.sector = cpu_to_le64(sector);
+	e->hdr.nr_sectors = cpu_to_le64(nr_sectors);
+	e->hdr.data_len = cpu_to_le64(type == NOORDER_LOG_WRITE ?
+				      nr_sectors << SECTOR_SHIFT : 0);
+	if (c->log_bytes + no_logent_bytes(e) > c->log_limit) {
+		c->log_state = NO_LOG_OVERFLOW;
+		DMERR("%s: log full at record %llu (limit %llu MiB): logging stopped",
+		      no_name(c), c->log_seq, c->log_limit >> 20);
+		return e;
+	}
+	if (rec) {
+		kref_get(&rec->ref);
+		e->rec = rec;
+	}
+	c->log_seq++;
+	c->log_records++;
+	c->log_bytes += no_logent_bytes(e);
+	list_add_tail(&e->list, &c->log);
+	return NULL;
+}
+
+static struct no_logent *no_logent_alloc(struct no_c *c)
+{
+	struct no_logent *e;
+
+	if (READ_ONCE(c->log_state) != NO_LOG_ON)
+		return NULL;
+	e = kmalloc(sizeof(*e), GFP_NOIO | __GFP_NOWARN);
+	if (e)
+		e->rec = NULL;
+	return e;
+}
+
+/* Moves every unread entry to @out and resets the counters. */
+static void __no_log_take_all(struct no_c *c, struct list_head *out)
+{
+	lockdep_assert_held(&c->lock);
+	list_splice_init(&c->log, out);
+	c->log_records = 0;
+	c->log_bytes = 0;
+	c->log_seq = 0;
+}
+
+static void no_log_free_list(struct list_head *l)
+{
+	struct no_logent *e, *n;
+
+	list_for_each_entry_safe(e, n, l, list)
+		no_logent_free(e);
+}
+
+/* Discards the unread log; the caller holds log_read_mutex. */
+static void no_log_clear(struct no_c *c, enum no_log_state state)
+{
+	LIST_HEAD(old);
+
+	spin_lock(&c->lock);
+	__no_log_take_all(c, &old);
+	c->log_state = state;
+	spin_unlock(&c->lock);
+	no_log_free_list(&old);
+	if (c->log_cur) {
+		no_logent_free(c->log_cur);
+		c->log_cur = NULL;
+	}
+	c->log_pos = 0;
+}
+
+/* Copies bytes [@pos, @pos + @len) of entry @e's stream form to @buf. */
+static int no_logent_copy(struct no_logent *e, u64 pos, char __user *buf,
+			  size_t len)
+{
+	size_t n;
+
+	if (pos < NOORDER_LOG_REC_SIZE) {
+		n = min_t(size_t, len, NOORDER_LOG_REC_SIZE - pos);
+		if (copy_to_user(buf, (char *)&e->hdr + pos, n))
+			return -EFAULT;
+		buf += n;
+		len -= n;
+		pos += n;
+	}
+	while (len) {
+		size_t off = pos - NOORDER_LOG_REC_SIZE;
+		size_t poff = offset_in_page(off);
+		char *src;
+		int left;
+
+		n = min_t(size_t, len, PAGE_SIZE - poff);
+		src = kmap_local_page(e->rec->pages[off >> PAGE_SHIFT]);
+		left = copy_to_user(buf, src + poff, n);
+		kunmap_local(src);
+		if (left)
+			return -EFAULT;
+		buf += n;
+		len -= n;
+		pos += n;
+	}
+	return 0;
+}
+
+static ssize_t no_log_read(struct file *file, char __user *buf, size_t count,
+			   loff_t *ppos)
+{
+	struct no_c *c = file->private_data;
+	ssize_t done = 0;
+	int r = 0;
+
+	mutex_lock(&c->log_read_mutex);
+	while (done < count) {
+		struct no_logent *e = c->log_cur;
+		u64 size;
+		size_t n;
+
+		if (!e) {
+			spin_lock(&c->lock);
+			e = list_first_entry_or_null(&c->log, struct no_logent,
+						     list);
+			if (e) {
+				list_del(&e->list);
+				c->log_records--;
+				c->log_bytes -= no_logent_bytes(e);
+			} else if (c->log_state == NO_LOG_OVERFLOW) {
+				r = -ENOSPC;
+			}
+			spin_unlock(&c->lock);
+			if (!e)
+				break;
+			c->log_cur = e;
+			c->log_pos = 0;
+		}
+		size = no_logent_bytes(e);
+		n = min_t(u64, count - done, size - c->log_pos);
+		r = no_logent_copy(e, c->log_pos, buf + done, n);
+		if (r)
+			break;
+		done += n;
+		c->log_pos += n;
+		if (c->log_pos == size) {
+			no_logent_free(e);
+			c->log_cur = NULL;
+		}
+	}
+	mutex_unlock(&c->log_read_mutex);
+	if (done) {
+		*ppos += done;
+		return done;
+	}
+	return r;
+}
+
+static const struct file_operations no_log_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = no_log_read,
+	.llseek = no_llseek,
+};
+
+/* ---- destage ---------------------------------------------------------- */
+
+static bool __no_pending_upto(struct no_c *c, u64 upto)
+{
+	struct no_rec *first;
+
+	lockdep_assert_held(&c->lock);
+	first = list_first_entry_or_null(&c->pending, struct no_rec, list);
+	return first && first->seq <= upto;
+}
+
+static bool __no_eligible(struct no_c *c, struct no_rec *rec)
+{
+	return c->pressure || rec->seq <= c->destage_upto;
+}
+
+/*
+ * Chooses up to NO_BATCH pending writes in the configured order and marks
+ * in each rec->wmap the sectors it still holds the newest data of.
+ */
+static unsigned int __no_pick(struct no_c *c, struct no_rec **batch)
+{
+	unsigned int n = 0, seen = 0, i;
+	struct no_rec *rec;
+
+	lockdep_assert_held(&c->lock);
+	switch (c->order) {
+	case NO_FIFO:
+		list_for_each_entry(rec, &c->pending, list) {
+			if (!__no_eligible(c, rec) || n == NO_BATCH)
+				break;
+			batch[n++] = rec;
+		}
+		break;
+	case NO_REVERSE:
+		list_for_each_entry_reverse(rec, &c->pending, list) {
+			if (n == NO_BATCH)
+				break;
+			if (__no_eligible(c, rec))
+				batch[n++] = rec;
+		}
+		break;
+	case NO_RANDOM:
+		/* Reservoir sample of the eligible writes, then shuffled. */
+		list_for_each_entry(rec, &c->pending, list) {
+			if (!__no_eligible(c, rec))
+				break;
+			if (n < NO_BATCH) {
+				batch[n++] = rec;
+			} else {
+				i = prandom_u32_state(&c->order_rnd) % (seen + 1);
+				if (i < NO_BATCH)
+					batch[i] = rec;
+			}
+			seen++;
+		}
+		for (i = n; i > 1; i--) {
+			unsigned int j = prandom_u32_state(&c->order_rnd) % i;
+
+			swap(batch[i - 1], batch[j]);
+		}
+		break;
+	}
+
+	for (i = 0; i < n; i++) {
+		sector_t s, end;
+		struct no_blk *b = NULL;
+
+		rec = batch[i];
+		bitmap_zero(rec->wmap, rec->nr_sectors);
+		end = rec->sector + rec->nr_sectors;
+		for (s = rec->sector; s < end; s++) {
+			if (!b || b->blk != s >> NO_BLK_SHIFT)
+				b = __no_blk_find(c, s >> NO_BLK_SHIFT);
+			if (b && b->src[s & (NO_BLK_SECTORS - 1)] == rec)
+				__set_bit(s - rec->sector, rec->wmap);
+		}
+	}
+	return n;
+}
+
+static void no_destage_endio(struct bio *bio)
+{
+	struct no_c *c = bio->bi_private;
+
+	if (bio->bi_status)
+		c->batch_status = bio->bi_status;
+	bio_put(bio);
+	if (atomic_dec_and_test(&c->batch_left))
+		complete(&c->batch_done);
+}
+
+/*
+ * Writes sectors [@first, @first + @len) of @rec (record-relative) to the
+ * device below.  With @sync it is written at once and its status
+ * returned; otherwise the bio joins the current batch.
+ */
+static int no_write_run(struct no_c *c, struct no_rec *rec,
+			unsigned int first, unsigned int len, bool sync)
+{
+	size_t off = (size_t)first << SECTOR_SHIFT;
+	size_t left = (size_t)len << SECTOR_SHIFT;
+	unsigned int nr_vecs = DIV_ROUND_UP(offset_in_page(off) + left,
+					    PAGE_SIZE);
+	struct bio *bio;
+	int r = 0;
+
+	bio = bio_alloc_bioset(c->dev->bdev, nr_vecs, REQ_OP_WRITE, GFP_NOIO,
+			       &c->bs);
+	bio->bi_iter.bi_sector = c->start + rec->sector + first;
+	while (left) {
+		unsigned int poff = offset_in_page(off);
+		unsigned int n = min_t(size_t, left, PAGE_SIZE - poff);
+
+		__bio_add_page(bio, rec->pages[off >> PAGE_SHIFT], n, poff);
+		off += n;
+		left -= n;
+	}
+	if (sync) {
+		r = submit_bio_wait(bio);
+		bio_put(bio);
+		return r;
+	}
+	bio->bi_private = c;
+	bio->bi_end_io = no_destage_endio;
+	atomic_inc(&c->batch_left);
+	submit_bio(bio);
+	return 0;
+}
+
+/*
+ * Destages one batch of eligible writes and waits for it.  Returns the
+ * number of writes taken out of the cache.  Caller holds destage_mutex.
+ */
+static unsigned int no_destage_batch(struct no_c *c)
+{
+	struct no_rec *batch[NO_BATCH];
+	struct blk_plug plug;
+	LIST_HEAD(freed);
+	unsigned int n, i;
+
+	lockdep_assert_held(&c->destage_mutex);
+	spin_lock(&c->lock);
+	n = c->crashed ? 0 : __no_pick(c, batch);
+	spin_unlock(&c->lock);
+	if (!n)
+		return 0;
+
+	atomic_set(&c->batch_left, 1);
+	reinit_completion(&c->batch_done);
+	c->batch_status = BLK_STS_OK;
+	blk_start_plug(&plug);
+	for (i = 0; i < n; i++) {
+		struct no_rec *rec = batch[i];
+		unsigned int s = 0, e;
+
+		while (s < rec->nr_sectors) {
+			s = find_next_bit(rec->wmap, rec->nr_sectors, s);
+			if (s >= rec->nr_sectors)
+				break;
+			e = find_next_zero_bit(rec->wmap, rec->nr_sectors, s);
+			no_write_run(c, rec, s, e - s, false);
+			s = e;
+		}
+	}
+	blk_finish_plug(&plug);
+	if (!atomic_dec_and_test(&c->batch_left))
+		wait_for_completion(&c->batch_done);
+
+	spin_lock(&c->lock);
+	if (c->batch_status) {
+		c->wb_err = true;
+		DMERR_LIMIT("%s: destage to the device below failed (%d): data lost",
+			    no_name(c), blk_status_to_errno(c->batch_status));
+	}
+	for (i = 0; i < n; i++) {
+		struct no_rec *rec = batch[i];
+		unsigned int s;
+
+		for_each_set_bit(s, rec->wmap, rec->nr_sectors) {
+			sector_t sec = rec->sector + s;
+			struct no_blk *b = __no_blk_find(c, sec >> NO_BLK_SHIFT);
+
+			if (!b || b->src[sec & (NO_BLK_SECTORS - 1)] != rec)
+				continue;
+			b->src[sec & (NO_BLK_SECTORS - 1)] = NULL;
+			if (__no_blk_empty(c, b))
+				list_add(&b->link, &freed);
+		}
+		list_del_init(&rec->list);
+		c->nr_pending--;
+		c->cached_bytes -= (u64)rec->nr_sectors << SECTOR_SHIFT;
+		c->st.destaged++;
+	}
+	if (c->pressure && c->cached_bytes <= c->limit_bytes / 2)
+		c->pressure = false;
+	spin_unlock(&c->lock);
+
+	no_free_blks(c, &freed);
+	for (i = 0; i < n; i++)
+		no_rec_put(batch[i]);
+	wake_up_all(&c->space_wait);
+	return n;
+}
+
+/* Ends the FLUSH/FUA bios whose writes are all on the device below. */
+static void no_end_flush_waiters(struct no_c *c)
+{
+	struct no_bio *nb, *tmp;
+	LIST_HEAD(ready);
+	blk_status_t status = BLK_STS_OK;
+	bool err = false;
+
+	spin_lock(&c->lock);
+	list_for_each_entry_safe(nb, tmp, &c->flush_waiters, list) {
+		if (c->crashed || !__no_pending_upto(c, nb->upto))
+			list_move_tail(&nb->list, &ready);
+	}
+	if (!list_empty(&ready) && c->wb_err) {
+		err = true;
+		c->wb_err = false;
+	}
+	spin_unlock(&c->lock);
+	if (list_empty(&ready))
+		return;
+
+	if (err || READ_ONCE(c->crashed) || blkdev_issue_flush(c->dev->bdev))
+		status = BLK_STS_IOERR;
+	list_for_each_entry_safe(nb, tmp, &ready, list) {
+		struct bio *bio = dm_bio_from_per_bio_data(nb, sizeof(*nb));
+
+		list_del(&nb->list);
+		bio->bi_status = status;
+		bio_endio(bio);
+	}
+}
+
+static bool no_destage_wanted(struct no_c *c)
+{
+	bool want;
+
+	spin_lock(&c->lock);
+	want = !c->crashed && (c->pressure ||
+			       __no_pending_upto(c, c->destage_upto));
+	spin_unlock(&c->lock);
+	return want;
+}
+
+static void no_worker(struct work_struct *work)
+{
+	struct no_c *c = container_of(to_delayed_work(work), struct no_c,
+				      dwork);
+
+	if (c->destage_ms && time_after_eq(jiffies, c->next_tick)) {
+		spin_lock(&c->lock);
+		c->destage_upto = c->next_seq - 1;
+		spin_unlock(&c->lock);
+		c->next_tick = jiffies + msecs_to_jiffies(c->destage_ms);
+	}
+
+	mutex_lock(&c->destage_mutex);
+	while (no_destage_wanted(c)) {
+		no_destage_batch(c);
+		no_end_flush_waiters(c);
+	}
+	no_end_flush_waiters(c);
+	mutex_unlock(&c->destage_mutex);
+
+	if (c->destage_ms && !READ_ONCE(c->suspended)) {
+		long delay = (long)(c->next_tick - jiffies);
+
+		queue_delayed_work(c->wq, &c->dwork, max(delay, 1L));
+	}
+}
+
+static void no_kick(struct no_c *c)
+{
+	if (!READ_ONCE(c->suspended))
+		mod_delayed_work(c->wq, &c->dwork, 0);
+}
+
+/* Persists every write cached so far and flushes the device below. */
+static int no_drain(struct no_c *c)
+{
+	int r = 0;
+
+	mutex_lock(&c->destage_mutex);
+	spin_lock(&c->lock);
+	if (c->crashed)
+		r = -EIO;
+	else
+		c->destage_upto = max(c->destage_upto, c->next_seq - 1);
+	spin_unlock(&c->lock);
+	while (!r && no_destage_wanted(c))
+		no_destage_batch(c);
+	if (!r) {
+		spin_lock(&c->lock);
+		if (c->wb_err) {
+			c->wb_err = false;
+			r = -EIO;
+		}
+		spin_unlock(&c->lock);
+		if (!r)
+			r = blkdev_issue_flush(c->dev->bdev);
+	}
+	no_end_flush_waiters(c);
+	mutex_unlock(&c->destage_mutex);
+	return r;
+}
+
+/* ---- the power cut ---------------------------------------------------- */
+
+enum no_keep { NO_KEEP_NONE, NO_KEEP_ALL, NO_KEEP_PREFIX, NO_KEEP_RANDOM };
+
+struct no_crash_policy {
+	enum no_keep keep;
+	u64 n;			/* prefix length or ppm */
+	u64 seed;
+};
+
+/*
+ * Cuts the power: writes already destaged stay, the unpersisted ones are
+ * kept or dropped by @p (kept ones written in submission order, so the
+ * newest kept data of a sector wins), and all I/O fails until revive.
+ */
+static int no_crash(struct no_c *c, const struct no_crash_policy *p)
+{
+	u64 kept = 0, dropped = 0, idx = 0;
+	struct no_rec *rec, *tmp;
+	struct rb_node *node;
+	struct rnd_state rnd;
+	LIST_HEAD(victims);
+	LIST_HEAD(freed);
+	int r = 0;
+
+	spin_lock(&c->lock);
+	if (c->crashed) {
+		spin_unlock(&c->lock);
+		return -EBUSY;
+	}
+	c->crashed = true;	/* from here every new bio fails */
+	spin_unlock(&c->lock);
+	wake_up_all(&c->space_wait);
+
+	/* Waits for a batch in flight: its writes are persisted. */
+	mutex_lock(&c->destage_mutex);
+	spin_lock(&c->lock);
+	list_splice_init(&c->pending, &victims);
+	while ((node = rb_first(&c->blocks))) {
+		struct no_blk *b = rb_entry(node, struct no_blk, node);
+
+		rb_erase(node, &c->blocks);
+		list_add(&b->link, &freed);
+	}
+	c->nr_blks = 0;
+	c->nr_pending = 0;
+	c->cached_bytes = 0;
+	c->pressure = false;
+	c->wb_err = false;
+	spin_unlock(&c->lock);
+	no_free_blks(c, &freed);
+	no_end_flush_waiters(c);	/* they fail: crashed */
+
+	prandom_seed_state(&rnd, p->seed);
+	list_for_each_entry_safe(rec, tmp, &victims, list) {
+		bool keep;
+
+		switch (p->keep) {
+		case NO_KEEP_ALL:
+			keep = true;
+			break;
+		case NO_KEEP_PREFIX:
+			keep = idx < p->n;
+			break;
+		case NO_KEEP_RANDOM:
+			keep = prandom_u32_state(&rnd) % 1000000 < p->n;
+			break;
+		default:
+			keep = false;
+			break;
+		}
+		idx++;
+		if (keep) {
+			int w = no_write_run(c, rec, 0, rec->nr_sectors, true);
+
+			if (w && !r)
+				r = w;
+			kept++;
+		} else {
+			dropped++;
+		}
+		list_del_init(&rec->list);
+		no_rec_put(rec);
+	}
+	if (kept) {
+		int f = blkdev_issue_flush(c->dev->bdev);
+
+		if (f && !r)
+			r = f;
+	}
+	spin_lock(&c->lock);
+	c->st.crash_kept = kept;
+	c->st.crash_dropped = dropped;
+	spin_unlock(&c->lock);
+	mutex_unlock(&c->destage_mutex);
+
+	DMINFO("%s: crash: %llu unpersisted writes kept, %llu dropped",
+	       no_name(c), kept, dropped);
+	if (r)
+		DMERR("%s: crash: writing the kept writes failed (%d)",
+		      no_name(c), r);
+	return r;
+}
+
+/* ---- I/O path --------------------------------------------------------- */
+
+/* Waits until @bytes fit in the cache; false when the power was cut. */
+static bool no_reserve(struct no_c *c, u64 bytes)
+{
+	bool ok, kick = false;
+
+	for (;;) {
+		spin_lock(&c->lock);
+		ok = !c->crashed &&
+		     c->cached_bytes + c->reserved_bytes + bytes <= c->limit_bytes;
+		if (ok)
+			c->reserved_bytes += bytes;
+		else if (!c->crashed && !c->pressure)
+			c->pressure = kick = true;
+		if (c->crashed || ok) {
+			spin_unlock(&c->lock);
+			return ok;
+		}
+		spin_unlock(&c->lock);
+		if (kick)
+			no_kick(c);
+		wait_event(c->space_wait,
+			   READ_ONCE(c->crashed) ||
+			   READ_ONCE(c->cached_bytes) + READ_ONCE(c->reserved_bytes) +
+			   bytes <= c->limit_bytes);
+	}
+}
+
+static u32 no_log_flags(struct bio *bio)
+{
+	u32 f = 0;
+
+	if (bio->bi_opf & REQ_FUA)
+		f |= NOORDER_LOG_FUA;
+	if (bio->bi_opf & REQ_META)
+		f |= NOORDER_LOG_META;
+	if (bio->bi_opf & REQ_SYNC)
+		f |= NOORDER_LOG_SYNC;
+	return f;
+}
+
+static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector)
+{
+	unsigned int nr = bio_sectors(bio);
+	u64 bytes = (u64)nr << SECTOR_SHIFT;
+	unsigned int nr_blks = ((sector + nr - 1) >> NO_BLK_SHIFT) -
+			       (sector >> NO_BLK_SHIFT) + 1;
+	LIST_HEAD(spares);
+	struct no_bio *nb = dm_per_bio_data(bio, sizeof(*nb));
+	bool fua = bio->bi_opf & REQ_FUA, hold = false, kick = false;
+	struct no_logent *e;
+	struct no_rec *rec;
+	unsigned int i;
+
+	if (!no_reserve(c, bytes))
+		return DM_MAPIO_KILL;
+	rec = no_rec_alloc(c, bio, sector, nr);
+	for (i = 0; i < nr_blks; i++) {
+		struct no_blk *b = mempool_alloc(&c->blk_pool, GFP_NOIO);
+
+		list_add(&b->link, &spares);
+	}
+	e = no_logent_alloc(c);
+
+	spin_lock(&c->lock);
+	c->reserved_bytes -= bytes;
+	if (c->crashed) {
+		spin_unlock(&c->lock);
+		no_rec_put(rec);
+		kfree(e);
+		no_free_blks(c, &spares);
+		return DM_MAPIO_KILL;
+	}
+	rec->seq = c->next_seq++;
+	list_add_tail(&rec->list, &c->pending);
+	c->nr_pending++;
+	c->cached_bytes += bytes;
+	c->st.writes++;
+	__no_index_write(c, rec, &spares);
+	e = __no_log_add(c, e, NOORDER_LOG_WRITE, no_log_flags(bio), sector,
+			 nr, rec);
+	if (fua) {
+		c->st.fuas++;
+		if (c->honor) {
+			nb->upto = rec->seq;
+			list_add_tail(&nb->list, &c->flush_waiters);
+			c->destage_upto = max(c->destage_upto, rec->seq);
+			hold = kick = true;
+		} else {
+			c->st.fuas_ignored++;
+		}
+	}
+	if (!c->pressure && c->cached_bytes > c->limit_bytes / 4 * 3)
+		c->pressure = kick = true;
+	spin_unlock(&c->lock);
+
+	kfree(e);
+	no_free_blks(c, &spares);
+	if (kick)
+		no_kick(c);
+	if (!hold)
+		bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static int no_map_flush(struct no_c *c, struct bio *bio)
+{
+	struct no_bio *nb = dm_per_bio_data(bio, sizeof(*nb));
+	struct no_logent *e = no_logent_alloc(c);
+	bool err = false;
+	int r;
+
+	spin_lock(&c->lock);
+	if (c->crashed) {
+		spin_unlock(&c->lock);
+		kfree(e);
+		return DM_MAPIO_KILL;
+	}
+	c->st.flushes++;
+	e = __no_log_add(c, e, NOORDER_LOG_FLUSH, 0, 0, 0, NULL);
+	if (!c->honor) {
+		c->st.flushes_ignored++;
+		r = DM_MAPIO_SUBMITTED;
+	} else if (__no_pending_upto(c, c->next_seq - 1)) {
+		/* Wait for the writes before it, then flush below. */
+		nb->upto = c->next_seq - 1;
+		list_add_tail(&nb->list, &c->flush_waiters);
+		c->destage_upto = max(c->destage_upto, nb->upto);
+		r = -1;
+	} else {
+		err = c->wb_err;
+		c->wb_err = false;
+		r = err ? DM_MAPIO_KILL : DM_MAPIO_REMAPPED;
+	}
+	spin_unlock(&c->lock);
+	kfree(e);
+
+	if (r == -1) {
+		no_kick(c);
+		return DM_MAPIO_SUBMITTED;
+	}
+	if (r == DM_MAPIO_SUBMITTED)
+		bio_endio(bio);
+	else if (r == DM_MAPIO_REMAPPED)
+		bio_set_dev(bio, c->dev->bdev);
+	return r;
+}
+
+static int no_map_discard(struct no_c *c, struct bio *bio, sector_t sector)
+{
+	struct no_logent *e = no_logent_alloc(c);
+	LIST_HEAD(freed);
+
+	spin_lock(&c->lock);
+	if (c->crashed) {
+		spin_unlock(&c->lock);
+		kfree(e);
+		return DM_MAPIO_KILL;
+	}
+	c->st.discards++;
+	__no_index_forget(c, sector, sector + bio_sectors(bio), &freed);
+	e = __no_log_add(c, e, NOORDER_LOG_DISCARD, 0, sector,
+			 bio_sectors(bio), NULL);
+	spin_unlock(&c->lock);
+	kfree(e);
+	no_free_blks(c, &freed);
+
+	bio_set_dev(bio, c->dev->bdev);
+	bio->bi_iter.bi_sector = c->start + sector;
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * Serves the first run of @bio's sectors that is either all cached or all
+ * uncached; dm core sends the rest of the bio again.
+ */
+static int no_map_read(struct no_c *c, struct bio *bio, sector_t sector)
+{
+	unsigned int nr = bio_sectors(bio), run = 0;
+	struct no_blk *b = NULL;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	bool cached = false;
+	sector_t s;
+
+	spin_lock(&c->lock);
+	if (c->crashed) {
+		spin_unlock(&c->lock);
+		return DM_MAPIO_KILL;
+	}
+	c->st.reads++;
+	if (RB_EMPTY_ROOT(&c->blocks) || !nr)
+		goto below;
+
+	for (s = sector; s < sector + nr; s++) {
+		bool hit;
+
+		if (!b || b->blk != s >> NO_BLK_SHIFT)
+			b = __no_blk_find(c, s >> NO_BLK_SHIFT);
+		hit = b && b->src[s & (NO_BLK_SECTORS - 1)];
+		if (s == sector)
+			cached = hit;
+		else if (hit != cached)
+			break;
+		run++;
+	}
+	if (run < nr)
+		dm_accept_partial_bio(bio, run);
+	if (!cached)
+		goto below;
+
+	c->st.read_hits++;
+	s = sector;
+	b = NULL;
+	bio_for_each_segment(bv, bio, iter) {
+		char *dst = bvec_kmap_local(&bv);
+		unsigned int done;
+
+		for (done = 0; done < bv.bv_len; done += SECTOR_SIZE, s++) {
+			if (!b || b->blk != s >> NO_BLK_SHIFT)
+				b = __no_blk_find(c, s >> NO_BLK_SHIFT);
+			no_rec_read_sector(b->src[s & (NO_BLK_SECTORS - 1)], s,
+					   dst + done);
+		}
+		kunmap_local(dst);
+	}
+	spin_unlock(&c->lock);
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+
+below:
+	spin_unlock(&c->lock);
+	bio_set_dev(bio, c->dev->bdev);
+	bio->bi_iter.bi_sector = c->start + sector;
+	return DM_MAPIO_REMAPPED;
+}
+
+static int noorder_map(struct dm_target *ti, struct bio *bio)
+{
+	struct no_c *c = ti->private;
+	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+
+	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio))
+		return no_map_flush(c, bio);
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		return no_map_read(c, bio, sector);
+	case REQ_OP_WRITE:
+		return no_map_write(c, bio, sector);
+	case REQ_OP_DISCARD:
+		return no_map_discard(c, bio, sector);
+	default:
+		return DM_MAPIO_KILL;
+	}
+}
+
+/* ---- table ------------------------------------------------------------ */
+
+static int no_parse_u64(const char *s, u64 *v)
+{
+	char dummy;
+
+	return sscanf(s, "%llu%c", v, &dummy) == 1 ? 0 : -EINVAL;
+}
+
+static int no_parse_uint(const char *s, unsigned int max, unsigned int *v)
+{
+	u64 t;
+
+	if (no_parse_u64(s, &t) || t > max)
+		return -EINVAL;
+	*v = t;
+	return 0;
+}
+
+static int no_parse_feature(struct no_c *c, enum no_feature f,
+			    const char *val, struct dm_target *ti)
+{
+	switch (f) {
+	case NO_FEAT_FLUSH:
+		if (!strcasecmp(val, "honor")) {
+			c->honor = true;
+		} else if (!strcasecmp(val, "ignore")) {
+			c->honor = false;
+		} else {
+			ti->error = "flush must be honor or ignore";
+			return -EINVAL;
+		}
+		return 0;
+	case NO_FEAT_ORDER:
+		for (c->order = NO_FIFO; c->order <= NO_REVERSE; c->order++)
+			if (!strcasecmp(val, no_order_names[c->order]))
+				return 0;
+		ti->error = "order must be fifo, random or reverse";
+		return -EINVAL;
+	case NO_FEAT_SEED:
+		if (no_parse_u64(val, &c->seed)) {
+			ti->error = "Invalid seed";
+			return -EINVAL;
+		}
+		return 0;
+	case NO_FEAT_CACHE_MB:
+		if (no_parse_uint(val, NO_MAX_CACHE_MB, &c->cache_mb) ||
+		    !c->cache_mb) {
+			ti->error = "cache_mb must be 1-1048576";
+			return -EINVAL;
+		}
+		return 0;
+	case NO_FEAT_DESTAGE_MS:
+		if (no_parse_uint(val, NO_MAX_DESTAGE_MS, &c->destage_ms)) {
+			ti->error = "destage_ms must be 0-3600000";
+			return -EINVAL;
+		}
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int no_parse_features(struct dm_arg_set *as, struct no_c *c,
+			     struct dm_target *ti)
+{
+	static const struct dm_arg _args[] = {
+		{0, 2 * NO_NR_FEATURES, "Invalid number of feature args"},
+	};
+	bool seen[NO_NR_FEATURES] = { };
+	unsigned int argc;
+	int r;
+
+	if (!as->argc)
+		return 0;
+	r = dm_read_arg_group(_args, as, &argc, &ti->error);
+	if (r)
+		return r;
+
+	while (argc) {
+		const char *name = dm_shift_arg(as);
+		enum no_feature f;
+
+		argc--;
+		for (f = 0; f < NO_NR_FEATURES; f++)
+			if (!strcasecmp(name, no_feature_names[f]))
+				break;
+		if (f == NO_NR_FEATURES) {
+			ti->error = "Unrecognised feature (flush, order, seed, cache_mb, destage_ms)";
+			return -EINVAL;
+		}
+		if (seen[f]) {
+			ti->error = "Feature given twice";
+			return -EINVAL;
+		}
+		if (!argc) {
+			ti->error = "Feature needs a value";
+			return -EINVAL;
+		}
+		argc--;
+		r = no_parse_feature(c, f, dm_shift_arg(as), ti);
+		if (r)
+			return r;
+		seen[f] = true;
+		c->features[c->nr_features++] = f;
+	}
+	if (as->argc) {
+		ti->error = "Unexpected argument after the features";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void noorder_dtr(struct dm_target *ti)
+{
+	struct no_c *c = ti->private;
+	struct no_rec *rec, *tmp;
+	struct rb_node *node;
+
+	debugfs_remove(c->dbg_dir);	/* waits for readers */
+	if (c->wq) {
+		WRITE_ONCE(c->suspended, true);
+		cancel_delayed_work_sync(&c->dwork);
+		destroy_workqueue(c->wq);
+	}
+	if (mempool_initialized(&c->page_pool)) {
+		/* Normally empty: postsuspend drained the cache. */
+		list_for_each_entry_safe(rec, tmp, &c->pending, list) {
+			list_del(&rec->list);
+			no_rec_put(rec);
+		}
+		while ((node = rb_first(&c->blocks))) {
+			rb_erase(node, &c->blocks);
+			mempool_free(node, &c->blk_pool);
+		}
+		mutex_lock(&c->log_read_mutex);
+		no_log_clear(c, NO_LOG_OFF);
+		mutex_unlock(&c->log_read_mutex);
+	}
+	bioset_exit(&c->bs);
+	mempool_exit(&c->blk_pool);
+	mempool_exit(&c->page_pool);
+	if (c->dev)
+		dm_put_device(ti, c->dev);
+	kfree(c);
+}
+
+/*
+ * Construct a noorder mapping:
+ *   noorder <dev> <offset> [<#feature args> [flush ignore|honor]
+ *           [order fifo|random|reverse] [seed <n>] [cache_mb <n>]
+ *           [destage_ms <n>]]
+ */
+static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct dm_arg_set as;
+	struct no_c *c;
+	u64 tmp;
+	int r;
+
+	if (argc < 2) {
+		ti->error = "Need <dev> <offset> [<#feature args> <features>...]";
+		return -EINVAL;
+	}
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		ti->error = "Cannot allocate context";
+		return -ENOMEM;
+	}
+	ti->private = c;
+	c->ti = ti;
+	spin_lock_init(&c->lock);
+	INIT_LIST_HEAD(&c->pending);
+	INIT_LIST_HEAD(&c->flush_waiters);
+	INIT_LIST_HEAD(&c->log);
+	c->blocks = RB_ROOT;
+	init_waitqueue_head(&c->space_wait);
+	mutex_init(&c->destage_mutex);
+	mutex_init(&c->log_read_mutex);
+	init_completion(&c->batch_done);
+	INIT_DELAYED_WORK(&c->dwork, no_worker);
+	c->cache_mb = NO_DEFAULT_CACHE_MB;
+	c->order = NO_FIFO;
+	c->suspended = true;
+
+	if (no_parse_u64(argv[1], &tmp) || tmp != (sector_t)tmp ||
+	    tmp + ti->len < tmp) {
+		ti->error = "Invalid device offset";
+		r = -EINVAL;
+		goto bad;
+	}
+	c->start = tmp;
+
+	as.argc = argc - 2;
+	as.argv = argv + 2;
+	r = no_parse_features(&as, c, ti);
+	if (r)
+		goto bad;
+	c->limit_bytes = (u64)c->cache_mb << 20;
+	prandom_seed_state(&c->order_rnd, c->seed);
+
+	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &c->dev);
+	if (r) {
+		ti->error = "Device lookup failed";
+		goto bad;
+	}
+	if (ti->len > bdev_nr_sectors(c->dev->bdev) ||
+	    c->start > bdev_nr_sectors(c->dev->bdev) - ti->len) {
+		ti->error = "Device is too small for the offset and length";
+		r = -EINVAL;
+		goto bad;
+	}
+
+	r = mempool_init_page_pool(&c->page_pool, NO_MIN_PAGES, 0);
+	if (!r)
+		r = mempool_init_slab_pool(&c->blk_pool, NO_MIN_BLKS,
+					   no_blk_cache);
+	if (!r)
+		r = bioset_init(&c->bs, NO_BATCH, 0, BIOSET_NEED_BVECS);
+	if (r) {
+		ti->error = "Cannot allocate memory pools";
+		goto bad;
+	}
+	c->wq = alloc_ordered_workqueue("dm-noorder/%s", WQ_MEM_RECLAIM,
+					dm_device_name(dm_table_get_md(ti->table)));
+	if (!c->wq) {
+		ti->error = "Cannot allocate workqueue";
+		r = -ENOMEM;
+		goto bad;
+	}
+
+	if (!IS_ERR_OR_NULL(no_dbg_root)) {
+		snprintf(c->dbg_name, sizeof(c->dbg_name), "%s.%d",
+			 no_name(c), atomic_inc_return(&no_instances));
+		c->dbg_dir = debugfs_create_dir(c->dbg_name, no_dbg_root);
+		debugfs_create_file("log", 0400, c->dbg_dir, c, &no_log_fops);
+	}
+
+	r = dm_set_target_max_io_len(ti, NO_MAX_REC_SECTORS);
+	if (r)
+		goto bad;
+	ti->num_flush_bios = 1;
+	ti->flush_supported = true;	/* we are a volatile write cache */
+	ti->num_discard_bios = 1;
+	ti->per_io_data_size = sizeof(struct no_bio);
+	return 0;
+
+bad:
+	noorder_dtr(ti);
+	return r;
+}
+
+/* ---- suspend and resume ----------------------------------------------- */
+
+static void noorder_postsuspend(struct dm_target *ti)
+{
+	struct no_c *c = ti->private;
+	int r;
+
+	WRITE_ONCE(c->suspended, true);
+	cancel_delayed_work_sync(&c->dwork);
+	/* A clean suspend is not a power cut: persist the cache. */
+	if (!READ_ONCE(c->crashed)) {
+		r = no_drain(c);
+		if (r)
+			DMERR("%s: destage on suspend failed (%d)", no_name(c),
+			      r);
+	}
+}
+
+static void noorder_resume(struct dm_target *ti)
+{
+	struct no_c *c = ti->private;
+
+	WRITE_ONCE(c->suspended, false);
+	c->next_tick = jiffies + msecs_to_jiffies(c->destage_ms);
+	if (c->destage_ms)
+		queue_delayed_work(c->wq, &c->dwork,
+				   msecs_to_jiffies(c->destage_ms));
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+static int no_msg_crash(struct no_c *c, unsigned int argc, char **argv,
+			const char **err)
+{
+	struct no_crash_policy p = { .keep = NO_KEEP_NONE, .seed = c->seed };
+	bool seen_keep = false, seen_seed = false;
+	unsigned int i = 1;
+
+	while (i < argc) {
+		if (!strcasecmp(argv[i], "keep") && !seen_keep && i + 1 < argc) {
+			const char *k = argv[i + 1];
+
+			seen_keep = true;
+			i += 2;
+			if (!strcasecmp(k, "none")) {
+				p.keep = NO_KEEP_NONE;
+			} else if (!strcasecmp(k, "all")) {
+				p.keep = NO_KEEP_ALL;
+			} else if (!strcasecmp(k, "prefix") && i < argc &&
+				   !no_parse_u64(argv[i], &p.n)) {
+				p.keep = NO_KEEP_PREFIX;
+				i++;
+			} else if (!strcasecmp(k, "random") && i < argc &&
+				   !no_parse_u64(argv[i], &p.n) &&
+				   p.n <= 1000000) {
+				p.keep = NO_KEEP_RANDOM;
+				i++;
+			} else {
+				*err = "keep takes none, all, prefix <n> or random <ppm 0-1000000>";
+				return -EINVAL;
+			}
+		} else if (!strcasecmp(argv[i], "seed") && !seen_seed &&
+			   i + 1 < argc) {
+			if (no_parse_u64(argv[i + 1], &p.seed)) {
+				*err = "Invalid seed";
+				return -EINVAL;
+			}
+			seen_seed = true;
+			i += 2;
+		} else {
+			*err = "Usage: crash [keep none|all|prefix <n>|random <ppm>] [seed <n>]";
+			return -EINVAL;
+		}
+	}
+	if (no_crash(c, &p) == -EBUSY) {
+		*err = "Already crashed (revive first)";
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int no_msg_log(struct no_c *c, unsigned int argc, char **argv,
+		      char *result, unsigned int maxlen, const char **err)
+{
+	unsigned int sz = 0;
+	u64 v;
+
+	if (argc < 2) {
+		*err = "Usage: log on [<limit_mb>] | off | clear | mark <n> | path";
+		return -EINVAL;
+	}
+	if (!strcasecmp(argv[1], "on") && argc <= 3) {
+		unsigned int mb = NO_DEFAULT_LOG_MB;
+
+		if (argc == 3 && (no_parse_uint(argv[2], NO_MAX_LOG_MB, &mb) ||
+				  !mb)) {
+			*err = "log limit must be 1-1048576 MiB";
+			return -EINVAL;
+		}
+		mutex_lock(&c->log_read_mutex);
+		no_log_clear(c, NO_LOG_ON);
+		spin_lock(&c->lock);
+		c->log_limit = (u64)mb << 20;
+		spin_unlock(&c->lock);
+		mutex_unlock(&c->log_read_mutex);
+		return 0;
+	}
+	if (!strcasecmp(argv[1], "off") && argc == 2) {
+		spin_lock(&c->lock);
+		if (c->log_state == NO_LOG_ON)
+			c->log_state = NO_LOG_OFF;
+		spin_unlock(&c->lock);
+		return 0;
+	}
+	if (!strcasecmp(argv[1], "clear") && argc == 2) {
+		mutex_lock(&c->log_read_mutex);
+		spin_lock(&c->lock);
+		v = c->log_state == NO_LOG_ON;
+		spin_unlock(&c->lock);
+		no_log_clear(c, v ? NO_LOG_ON : NO_LOG_OFF);
+		mutex_unlock(&c->log_read_mutex);
+		return 0;
+	}
+	if (!strcasecmp(argv[1], "mark") && argc == 3) {
+		struct no_logent *e;
+
+		if (no_parse_u64(argv[2], &v)) {
+			*err = "Invalid mark";
+			return -EINVAL;
+		}
+		if (READ_ONCE(c->log_state) != NO_LOG_ON) {
+			*err = "The log is not on";
+			return -EINVAL;
+		}
+		e = kmalloc(sizeof(*e), GFP_KERNEL);
+		if (e)
+			e->rec = NULL;
+		spin_lock(&c->lock);
+		e = __no_log_add(c, e, NOORDER_LOG_MARK, 0, v, 0, NULL);
+		spin_unlock(&c->lock);
+		kfree(e);
+		return 0;
+	}
+	if (!strcasecmp(argv[1], "path") && argc == 2) {
+		if (IS_ERR_OR_NULL(c->dbg_dir)) {
+			*err = "No debugfs: the log cannot be read";
+			return -ENODEV;
+		}
+		DMEMIT("dm-noorder/%s/log", c->dbg_name);
+		return 1;
+	}
+	*err = "Usage: log on [<limit_mb>] | off | clear | mark <n> | path";
+	return -EINVAL;
+}
+
+static int noorder_message(struct dm_target *ti, unsigned int argc,
+			   char **argv, char *result, unsigned int maxlen)
+{
+	struct no_c *c = ti->private;
+	const char *err = "Unknown message (crash, revive, drain, log)";
+	int r = -EINVAL;
+
+	if (!argc)
+		goto out;
+	if (!strcasecmp(argv[0], "crash")) {
+		r = no_msg_crash(c, argc, argv, &err);
+	} else if (!strcasecmp(argv[0], "revive") && argc == 1) {
+		spin_lock(&c->lock);
+		if (c->crashed) {
+			c->crashed = false;
+			r = 0;
+		} else {
+			err = "Not crashed";
+		}
+		spin_unlock(&c->lock);
+	} else if (!strcasecmp(argv[0], "drain") && argc == 1) {
+		r = no_drain(c);
+		if (r)
+			err = r == -EIO ? "Crashed or a destage write failed" :
+					  "Flushing the device below failed";
+	} else if (!strcasecmp(argv[0], "log")) {
+		r = no_msg_log(c, argc, argv, result, maxlen, &err);
+	}
+out:
+	if (r < 0)
+		DMWARN("%s: %s: %s", no_name(c), argc ? argv[0] : "", err);
+	return r;
+}
+
+/* ---- status ----------------------------------------------------------- */
+
+static void no_emit_table(struct no_c *c, char *result, unsigned int maxlen)
+{
+	unsigned int i, sz = 0;
+
+	DMEMIT("%s %llu", c->dev->name, (unsigned long long)c->start);
+	if (!c->nr_features)
+		return;
+	DMEMIT(" %u", 2 * c->nr_features);
+	for (i = 0; i < c->nr_features; i++) {
+		const char *n = no_feature_names[c->features[i]];
+
+		switch (c->features[i]) {
+		case NO_FEAT_FLUSH:
+			DMEMIT(" %s %s", n, c->honor ? "honor" : "ignore");
+			break;
+		case NO_FEAT_ORDER:
+			DMEMIT(" %s %s", n, no_order_names[c->order]);
+			break;
+		case NO_FEAT_SEED:
+			DMEMIT(" %s %llu", n, (unsigned long long)c->seed);
+			break;
+		case NO_FEAT_CACHE_MB:
+			DMEMIT(" %s %u", n, c->cache_mb);
+			break;
+		default:
+			DMEMIT(" %s %u", n, c->destage_ms);
+			break;
+		}
+	}
+}
+
+static void no_emit_info(struct no_c *c, char *result, unsigned int maxlen)
+{
+	unsigned int sz = 0;
+	struct no_stats st;
+	u64 cw, cb, nb, lr, lb;
+	bool crashed;
+	enum no_log_state ls;
+
+	spin_lock(&c->lock);
+	st = c->st;
+	cw = c->nr_pending;
+	cb = c->cached_bytes;
+	nb = c->nr_blks;
+	crashed = c->crashed;
+	ls = c->log_state;
+	lr = c->log_records;
+	lb = c->log_bytes;
+	spin_unlock(&c->lock);
+
+	DMEMIT("%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %s %s %s %llu %llu",
+	       st.reads, st.writes, st.read_hits, cw, cb, nb, st.destaged,
+	       st.flushes, st.flushes_ignored, st.fuas, st.fuas_ignored,
+	       st.discards, st.crash_kept, st.crash_dropped,
+	       c->honor ? "honor" : "ignore", crashed ? "crashed" : "live",
+	       no_log_state_names[ls], lr, lb);
+}
+
+static void noorder_status(struct dm_target *ti, status_type_t type,
+			   unsigned int status_flags, char *result,
+			   unsigned int maxlen)
+{
+	struct no_c *c = ti->private;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		no_emit_info(c, result, maxlen);
+		break;
+	case STATUSTYPE_TABLE:
+		no_emit_table(c, result, maxlen);
+		break;
+	case STATUSTYPE_IMA:
+		result[0] = '\0';
+		break;
+	}
+}
+
+static int noorder_iterate_devices(struct dm_target *ti,
+				   iterate_devices_callout_fn fn, void *data)
+{
+	struct no_c *c = ti->private;
+
+	return fn(ti, c->dev, c->start, ti->len, data);
+}
+
+static struct target_type noorder_target = {
+	.name = "noorder",
+	.version = {1, 0, 0},
+	.module = THIS_MODULE,
+	.ctr = noorder_ctr,
+	.dtr = noorder_dtr,
+	.map = noorder_map,
+	.postsuspend = noorder_postsuspend,
+	.resume = noorder_resume,
+	.status = noorder_status,
+	.message = noorder_message,
+	.iterate_devices = noorder_iterate_devices,
+};
+
+static int __init dm_noorder_init(void)
+{
+	int r;
+
+	no_blk_cache = KMEM_CACHE(no_blk, 0);
+	if (!no_blk_cache)
+		return -ENOMEM;
+	no_dbg_root = debugfs_create_dir("dm-noorder", NULL);
+	r = dm_register_target(&noorder_target);
+	if (r < 0) {
+		DMERR("register failed %d", r);
+		debugfs_remove(no_dbg_root);
+		kmem_cache_destroy(no_blk_cache);
+	}
+	return r;
+}
+
+static void __exit dm_noorder_exit(void)
+{
+	dm_unregister_target(&noorder_target);
+	debugfs_remove(no_dbg_root);
+	kmem_cache_destroy(no_blk_cache);
+}
+
+module_init(dm_noorder_init);
+module_exit(dm_noorder_exit);
+
+MODULE_DESCRIPTION(DM_NAME " untrusted device: volatile write cache that reorders, may ignore flushes and keeps a subset on a power cut");
+MODULE_AUTHOR("The dm-noorder authors");
+MODULE_LICENSE("GPL");
