@@ -356,6 +356,31 @@ pattern_check() {	# DEV OFF LEN [SEED]
 	_pattern "${4:-${SEED:-1}}" "$2" "$3" | cmp -n "$3" - "$1" 0 "$2"
 }
 
+# wr DEV SECTOR NSECT SEED: one O_DIRECT write of the seed's pattern.
+wr() {
+	_pattern "$4" $(($2 * 512)) $(($3 * 512)) >"$_lib_state/wr"
+	dd if="$_lib_state/wr" of="$1" bs=$(($3 * 512)) count=1 seek=$(($2 * 512)) \
+		oflag=direct,seek_bytes conv=notrunc status=none
+}
+
+# rd DEV SECTOR NSECT: the bytes, read with O_DIRECT, to stdout.
+rd() {
+	dd if="$1" bs=$(($3 * 512)) count=1 skip=$(($2 * 512)) \
+		iflag=direct,skip_bytes status=none
+}
+
+# same DEV SECTOR NSECT SEED: the range holds the seed's pattern.
+same() {
+	_pattern "$4" $(($2 * 512)) $(($3 * 512)) >"$_lib_state/want"
+	rd "$1" "$2" "$3" >"$_lib_state/got" && cmp -s "$_lib_state/want" "$_lib_state/got"
+}
+
+# zeros DEV SECTOR NSECT: the range reads as zeros.
+zeros() {
+	rd "$1" "$2" "$3" >"$_lib_state/got" &&
+		dd if=/dev/zero bs=512 count="$3" status=none | cmp -s - "$_lib_state/got"
+}
+
 bytes_at() {	# DEV OFF COUNT
 	dd if="$1" bs=4096 skip="$2" count="$3" iflag=skip_bytes,count_bytes status=none |
 		od -An -v -tx1 | tr -d ' \n'
@@ -369,6 +394,20 @@ FI_FIELDS="reads writes flushes discards dropped errored corrupted state crash_d
 # fi_stat DEV FIELD: one dm-faultinj status field by name (see FI_FIELDS).
 fi_stat() {
 	dmsetup status "$1" | awk -v f="$2" -v names="$FI_FIELDS" '{
+		n = split(names, k, " ")
+		for (i = 1; i <= n; i++)
+			if (k[i] == f)
+				print $(i + 3)
+	}'
+}
+
+# ---- dm-noorder -----------------------------------------------------------
+
+NO_FIELDS="reads writes read_hits cached_writes cached_bytes cached_blocks destaged flushes flushes_ignored fuas fuas_ignored discards crash_kept crash_dropped mode state log log_records log_bytes"
+
+# no_stat DEV FIELD: one dm-noorder status field by name (see NO_FIELDS).
+no_stat() {
+	dmsetup status "$1" | awk -v f="$2" -v names="$NO_FIELDS" '{
 		n = split(names, k, " ")
 		for (i = 1; i <= n; i++)
 			if (k[i] == f)
