@@ -10,7 +10,7 @@
 
 #include "analyze.h"
 
-#define TC(c)	BLK_TC_ACT(BLK_TC_ ## c)
+#define TC(c)	((uint32_t)BLK_TC_ ## c << BLK_TC_SHIFT)
 
 static const char *const ev_names[BO_NR_EV] = {
 	[BO_EV_Q] = "Q", [BO_EV_M] = "M", [BO_EV_F] = "F", [BO_EV_G] = "G",
@@ -640,7 +640,7 @@ static unsigned int match_unit(const struct bo_writes *up,
 }
 
 int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
-		     uint64_t offset, struct bo_order *o)
+		     uint64_t offset, uint64_t max_units, struct bo_order *o)
 {
 	struct unit_ref *refs = NULL;
 	struct run *runs = NULL;
@@ -659,9 +659,16 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 	g = match_unit(up, lo, offset);
 	o->unit = g;
 
-	/* Every unit of every upper write, sorted by unit then write. */
+	/* The work and memory grow with the units written: bound them. */
 	for (i = 0; i < up->nr; i++)
-		nrefs += up->w[i].sectors / g;
+		o->units += up->w[i].sectors / g;
+	nrefs = o->units;
+	for (i = 0; i < lo->nr; i++)
+		o->units += lo->w[i].sectors / g;
+	if (o->units > max_units || nrefs > SIZE_MAX / sizeof(*runs))
+		return -2;
+
+	/* Every unit of every upper write, sorted by unit then write. */
 	if (nrefs && !(refs = calloc(nrefs, sizeof(*refs))))
 		goto out;
 	for (i = 0, k = 0; i < up->nr; i++) {
@@ -675,9 +682,12 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 	}
 	if (nrefs)
 		qsort(refs, nrefs, sizeof(*refs), cmp_unit_ref);
-	if (nrefs && !(runs = calloc(nrefs, sizeof(*runs))))
+	for (k = 0; k < nrefs; k++)
+		if (!k || refs[k - 1].unit != refs[k].unit)
+			nruns++;
+	if (nruns && !(runs = calloc(nruns, sizeof(*runs))))
 		goto out;
-	for (k = 0; k < nrefs; k++) {
+	for (k = 0, nruns = 0; k < nrefs; k++) {
 		if (!nruns || runs[nruns - 1].unit != refs[k].unit) {
 			runs[nruns].unit = refs[k].unit;
 			runs[nruns].first = k;

@@ -115,7 +115,11 @@ struct bo_order {
 	uint64_t violations;	/* see bo_order_compare() */
 	int64_t first_violation;	/* its upper write index, or -1 */
 	unsigned int unit;	/* matching granularity, sectors */
+	uint64_t units;		/* units written above and below */
 };
+
+/* Matching needs about 40 bytes per unit written above or below. */
+#define BO_MAX_UNITS	(1ull << 25)
 
 /*
  * Matches the upper writes @up to the lower writes @lo (lower sector =
@@ -130,9 +134,10 @@ struct bo_order {
  *                 the upper device had declared durable before W was
  *                 issued (or that W's own preflush covered): the order a
  *                 flush or FUA promised was not kept
- * Returns 0, or -1 when out of memory.
+ * Returns 0; -1 when out of memory; -2 when more than @max_units units
+ * were written above and below together (o->units says how many).
  */
 int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
-		     uint64_t offset, struct bo_order *o);
+		     uint64_t offset, uint64_t max_units, struct bo_order *o);
 
 #endif

@@ -553,7 +553,8 @@ oom:
 }
 
 /* A device by name or by MAJ,MIN / MAJ:MIN. */
-static struct bo_dev *find_device(struct bo_dev *d, size_t n, const char *opt,
+static struct bo_dev *find_device(struct bo_dev *d, size_t n,
+				  const struct bo_src *srcs, const char *opt,
 				  const char *name)
 {
 	unsigned int maj, min;
@@ -564,6 +565,17 @@ static struct bo_dev *find_device(struct bo_dev *d, size_t n, const char *opt,
 	for (k = 0; k < n; k++)
 		if (!strcmp(d[k].name, name))
 			return &d[k];
+	for (k = 0; k < n; k++) {
+		if (strcmp(srcs[d[k].src].name, name))
+			continue;
+		fprintf(stderr, "%s: %s %s: the trace %s holds records of %u devices; name one:",
+			BO_PROG, opt, name, name, srcs[d[k].src].ndev);
+		for (; k < n; k++)
+			if (!strcmp(srcs[d[k].src].name, name))
+				fprintf(stderr, " %s", d[k].name);
+		fprintf(stderr, "\n");
+		return NULL;
+	}
 	if (sscanf(name, "%u,%u%c", &maj, &min, &c) == 2 ||
 	    sscanf(name, "%u:%u%c", &maj, &min, &c) == 2) {
 		for (k = 0; k < n; k++) {
@@ -837,14 +849,19 @@ int main(int argc, char **argv)
 	bo_trace_sort(&t);
 	if (build_devices(&t, srcs, nsrcs, &devs, &ndevs))
 		goto out;
-	for (k = 0; k < nsrcs; k++)
+	for (k = 0; k < nsrcs; k++) {
 		if (!srcs[k].records)
 			fprintf(stderr, "%s: warning: %s: no trace records in %zu file%s\n",
 				BO_PROG, srcs[k].name, srcs[k].nfiles,
 				srcs[k].nfiles == 1 ? "" : "s");
+		/* blktrace writes one device per NAME.blktrace.N */
+		if (srcs[k].ndev > 1 && strcmp(srcs[k].files[0], "-"))
+			fprintf(stderr, "%s: warning: %s: records of %u devices in one blktrace output (corrupt?)\n",
+				BO_PROG, srcs[k].name, srcs[k].ndev);
+	}
 	if (o.upper) {
-		u = find_device(devs, ndevs, "--upper", o.upper);
-		l = u ? find_device(devs, ndevs, "--lower", o.lower) : NULL;
+		u = find_device(devs, ndevs, srcs, "--upper", o.upper);
+		l = u ? find_device(devs, ndevs, srcs, "--lower", o.lower) : NULL;
 		if (!u || !l) {
 			status = BO_EXIT_USAGE;
 			goto out;
@@ -877,10 +894,20 @@ int main(int argc, char **argv)
 				BO_PROG, d->name, bo_ev_name(d->issue),
 				d->issue == BO_EV_D ? "Q" : "D");
 	}
-	if (u && bo_order_compare(&uw, &lw, o.offset, &ord)) {
-		bo_fail(0, "out of memory comparing %s with %s", u->name,
-			l->name);
-		goto out;
+	if (u) {
+		int ret = bo_order_compare(&uw, &lw, o.offset, BO_MAX_UNITS, &ord);
+
+		if (ret == -2) {
+			bo_fail(0, "%s and %s: %" PRIu64 " units of %u sectors written, more than the %llu blkorder compares",
+				u->name, l->name, ord.units, ord.unit,
+				(unsigned long long)BO_MAX_UNITS);
+			goto out;
+		}
+		if (ret) {
+			bo_fail(0, "out of memory comparing %s with %s",
+				u->name, l->name);
+			goto out;
+		}
 	}
 
 	switch (o.format) {

@@ -103,6 +103,15 @@ int bo_read_stream(FILE *f, const char *name, uint16_t src, uint32_t file,
 		got = fread(&b, 1, sizeof(b), f);
 		if (got == 0 && !ferror(f))
 			break;
+		/* a short piece of text is not a cut-short record */
+		if (got < sizeof(b) && got >= sizeof(b.magic) && !ferror(f) &&
+		    magic_order(b.magic) < 0) {
+			set_err(err, errlen,
+				"%s: record %" PRIu64 " at offset %" PRIu64
+				": bad magic 0x%08x (not a blktrace file, or corrupt)",
+				name, n, off, b.magic);
+			return -1;
+		}
 		if (got < sizeof(b)) {
 			if (ferror(f)) {
 				set_err(err, errlen, "%s: read error at offset %" PRIu64 ": %s",
