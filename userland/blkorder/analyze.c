@@ -646,7 +646,8 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 	struct run *runs = NULL;
 	struct posidx *seq = NULL;
 	struct durable *dur = NULL;
-	uint64_t *pos = NULL, *seen = NULL, *tails = NULL, *bit = NULL;
+	uint64_t *cpos = NULL, *first = NULL, *last = NULL, *carried = NULL;
+	uint64_t *tails = NULL, *bit = NULL;
 	int64_t *ownmax = NULL;
 	size_t nrefs = 0, nruns = 0, nseq = 0, ndur = 0, i, j, k;
 	unsigned int g;
@@ -696,35 +697,51 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 		runs[nruns - 1].n++;
 	}
 
-	pos = malloc((up->nr + 1) * sizeof(*pos));
-	seen = calloc(up->nr + 1, sizeof(*seen));
-	if (!pos || !seen)
+	/*
+	 * Per upper write: first lower write that carried some of it (cpos),
+	 * first and last that carried or absorbed some of it (first, last),
+	 * and how many of its units were carried.
+	 */
+	cpos = malloc((up->nr + 1) * sizeof(*cpos));
+	first = malloc((up->nr + 1) * sizeof(*first));
+	last = calloc(up->nr + 1, sizeof(*last));
+	carried = calloc(up->nr + 1, sizeof(*carried));
+	if (!cpos || !first || !last || !carried)
 		goto out;
 	for (i = 0; i < up->nr; i++)
-		pos[i] = BO_NEVER;
+		cpos[i] = first[i] = BO_NEVER;
 
-	/* Each lower unit carries the oldest upper write of it not yet seen. */
 	for (j = 0; j < lo->nr; j++) {
 		uint64_t u = lo->w[j].sector / g;
 		uint64_t n = lo->w[j].sectors / g, m;
 
 		for (m = 0; m < n; m++) {
 			struct run *r = find_run(runs, nruns, u + m);
-			uint64_t w;
+			size_t newest;
 
-			if (!r || r->used == r->n) {
+			/* the newest version issued before this lower write */
+			if (!r || r->used == r->n ||
+			    up->w[refs[r->first + r->used].w].issue_ns > lo->w[j].issue_ns) {
 				o->extra_sectors += g;
 				continue;
 			}
-			w = refs[r->first + r->used].w;
-			if (up->w[w].issue_ns > lo->w[j].issue_ns) {
-				o->extra_sectors += g;	/* not written above yet */
-				continue;
+			newest = r->used;
+			while (newest + 1 < r->n &&
+			       up->w[refs[r->first + newest + 1].w].issue_ns <=
+			       lo->w[j].issue_ns)
+				newest++;
+			for (; r->used <= newest; r->used++) {
+				uint64_t w = refs[r->first + r->used].w;
+
+				if (first[w] == BO_NEVER)
+					first[w] = j;
+				last[w] = j;
+				if (r->used == newest) {
+					carried[w]++;
+					if (cpos[w] == BO_NEVER)
+						cpos[w] = j;
+				}
 			}
-			r->used++;
-			seen[w]++;
-			if (pos[w] == BO_NEVER)
-				pos[w] = j;
 		}
 	}
 
@@ -732,14 +749,18 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 	if (!seq)
 		goto out;
 	for (i = 0; i < up->nr; i++) {
-		if (pos[i] == BO_NEVER) {
+		if (first[i] == BO_NEVER) {
 			o->unseen++;
 			continue;
 		}
+		if (cpos[i] == BO_NEVER) {
+			o->absorbed++;
+			continue;
+		}
 		o->matched++;
-		if (seen[i] < up->w[i].sectors / g)
+		if (carried[i] < up->w[i].sectors / g)
 			o->partial++;
-		seq[nseq].pos = pos[i];
+		seq[nseq].pos = cpos[i];
 		seq[nseq].w = i;
 		nseq++;
 	}
@@ -773,12 +794,12 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 	for (i = 0, k = 0; i < up->nr; i++) {
 		uint64_t le = 0, p;
 
-		if (pos[i] == BO_NEVER)
+		if (cpos[i] == BO_NEVER)
 			continue;
-		for (p = pos[i] + 1; p; p -= p & (~p + 1))
+		for (p = cpos[i] + 1; p; p -= p & (~p + 1))
 			le += bit[p];
 		o->inversions += k - le;
-		for (p = pos[i] + 1; p <= lo->nr; p += p & (~p + 1))
+		for (p = cpos[i] + 1; p <= lo->nr; p += p & (~p + 1))
 			bit[p]++;
 		k++;
 	}
@@ -796,14 +817,14 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 		if (x->durable_ns == BO_NEVER)
 			continue;
 		o->durable++;
-		if (pos[i] == BO_NEVER)
+		if (first[i] == BO_NEVER)
 			continue;
 		dur[ndur].ns = x->durable_ns;
 		dur[ndur].w = i;
 		ndur++;
 		if (x->durable_by >= 0 && (size_t)x->durable_by < up->nr &&
-		    ownmax[x->durable_by] < (int64_t)pos[i])
-			ownmax[x->durable_by] = pos[i];
+		    ownmax[x->durable_by] < (int64_t)last[i])
+			ownmax[x->durable_by] = last[i];
 	}
 	qsort(dur, ndur, sizeof(*dur), cmp_durable);
 	{
@@ -813,14 +834,14 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 			int64_t m;
 
 			while (k < ndur && dur[k].ns <= up->w[i].issue_ns) {
-				if ((int64_t)pos[dur[k].w] > maxpos)
-					maxpos = pos[dur[k].w];
+				if ((int64_t)last[dur[k].w] > maxpos)
+					maxpos = last[dur[k].w];
 				k++;
 			}
-			if (pos[i] == BO_NEVER)
+			if (first[i] == BO_NEVER)
 				continue;
 			m = maxpos > ownmax[i] ? maxpos : ownmax[i];
-			if (m > (int64_t)pos[i]) {
+			if (m > (int64_t)first[i]) {
 				if (!o->violations)
 					o->first_violation = i;
 				o->violations++;
@@ -831,8 +852,10 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 out:
 	free(refs);
 	free(runs);
-	free(pos);
-	free(seen);
+	free(cpos);
+	free(first);
+	free(last);
+	free(carried);
 	free(seq);
 	free(tails);
 	free(bit);

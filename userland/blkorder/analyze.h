@@ -104,13 +104,14 @@ void bo_writes_free(struct bo_writes *w);
 /* An upper device's writes compared with what its lower device saw. */
 struct bo_order {
 	uint64_t upper_writes, lower_writes;
-	uint64_t matched;	/* upper writes seen (at least partly) below */
-	uint64_t partial;	/* ... of which only a part was seen */
+	uint64_t matched;	/* upper writes that reached below themselves */
+	uint64_t partial;	/* ... of which only a part did */
+	uint64_t absorbed;	/* upper writes only newer data of reached below */
 	uint64_t unseen;	/* upper writes never seen below */
 	uint64_t extra_sectors;	/* lower sectors no upper write explains */
-	uint64_t in_order;	/* longest run kept in upper order */
+	uint64_t in_order;	/* longest run of matched kept in upper order */
 	uint64_t reordered;	/* matched - in_order */
-	uint64_t inversions;	/* pairs seen below in the other order */
+	uint64_t inversions;	/* pairs of matched seen below in the other order */
 	uint64_t durable;	/* upper writes the upper device made durable */
 	uint64_t violations;	/* see bo_order_compare() */
 	int64_t first_violation;	/* its upper write index, or -1 */
@@ -123,16 +124,20 @@ struct bo_order {
 
 /*
  * Matches the upper writes @up to the lower writes @lo (lower sector =
- * upper sector + @offset) sector by sector: the k-th lower write of a
- * sector carries the k-th upper write of it, if that was issued before;
- * an upper write's position below is that of the first lower write that
- * carries any of it.  Then:
+ * upper sector + @offset), unit by unit (the largest power of two that
+ * divides every sector and length): a lower write of a unit carries the
+ * newest upper write of that unit issued before it and not yet carried;
+ * older ones not yet carried were overwritten on the way (a write-back
+ * cache keeps only the newest data) and are absorbed by it.  Then, with
+ * the position of an upper write below = the first lower write that
+ * carried any of it:
  *   reordered   = matched writes not in a longest subsequence that keeps
  *                 the upper order (the fewest writes to move to restore it)
  *   inversions  = pairs of matched writes seen below in the other order
- *   violations  = matched writes W seen below before some write E that
- *                 the upper device had declared durable before W was
- *                 issued (or that W's own preflush covered): the order a
+ *   violations  = writes W (matched or absorbed) whose data, or newer,
+ *                 reached the lower device before all of a write E did,
+ *                 where the upper device had declared E durable before W
+ *                 was issued (or W's own preflush covered E): the order a
  *                 flush or FUA promised was not kept
  * Returns 0; -1 when out of memory; -2 when more than @max_units units
  * were written above and below together (o->units says how many).

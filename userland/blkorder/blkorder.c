@@ -634,7 +634,8 @@ static const struct field stat_fields[] = {
 
 #define O(x)	{ #x, offsetof(struct bo_order, x) }
 static const struct field order_fields[] = {
-	O(upper_writes), O(lower_writes), O(matched), O(partial), O(unseen),
+	O(upper_writes), O(lower_writes), O(matched), O(partial), O(absorbed),
+	O(unseen),
 	O(extra_sectors), O(in_order), O(reordered), O(inversions),
 	O(durable), O(violations),
 };
@@ -726,6 +727,8 @@ static void print_text_order(const struct bo_dev *u, const struct bo_dev *l,
 	printf("  lower writes         %10" PRIu64 "\n", o->lower_writes);
 	printf("  seen below           %10" PRIu64 "  (%" PRIu64 " only partly)\n",
 	       o->matched, o->partial);
+	printf("  overwritten on the way %8" PRIu64 "  (only newer data reached below)\n",
+	       o->absorbed);
 	printf("  not seen below       %10" PRIu64 "\n", o->unseen);
 	printf("  extra lower sectors  %10" PRIu64 "\n", o->extra_sectors);
 	printf("  in upper order       %10" PRIu64 "\n", o->in_order);
