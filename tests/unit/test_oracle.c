@@ -785,7 +785,11 @@ static void test_names_and_files(void **state)
 	orc_model_free(&m);
 }
 
-/* oracle.meta: options from it, a mismatch refused, its loss tolerated. */
+/*
+ * oracle.meta: options from it; one that disagrees with the command line,
+ * or garbled, is stale data after a crash (badmeta, exit 3); its loss or
+ * zeros are tolerated (nometa).
+ */
 static void test_meta(void **state)
 {
 	int fd;
@@ -795,31 +799,62 @@ static void test_meta(void **state)
 			    "--max-blocks", "40", "--dirs", "1"), 0);
 	assert_int_equal(VF(path("w"), "--exact"), 0);
 	assert_int_equal(VF(path("w"), "--seed", "21", "--files", "4"), 0);
-	assert_int_equal(VF(path("w"), "--seed", "22"), 8);
-	assert_non_null(strstr(err, "--seed 22 but"));
-	assert_int_equal(VF(path("w"), "--files", "5"), 8);
-	assert_non_null(strstr(err, "written with files 4"));
 	/* fsync-every does not change the state */
 	assert_int_equal(VF(path("w"), "--fsync-every", "2"), 0);
 
+	/* the wrong seed: names of another workload, or its blocks */
+	assert_int_equal(VF(path("w"), "--seed", "22", "--json"), 3);
+	assert_non_null(strstr(err, "--seed 22 but"));
+	assert_non_null(strstr(err, "oracle.meta says 21"));
+	assert_int_equal(jnum("badmeta"), 1);
+	assert_true(jnum("wrong") + jnum("unknown") > 0);
+	assert_int_equal(jnum("correct") + jnum("older"), 0);
+	assert_int_equal(VF(path("w"), "--files", "5", "--json"), 3);
+	assert_non_null(strstr(err, "says 4"));
+	assert_int_equal(jnum("badmeta"), 1);
+
+	/* missing */
 	assert_int_equal(unlink(path("w/oracle.meta")), 0);
 	assert_int_equal(VF(path("w")), 8);
-	assert_non_null(strstr(err, "no --seed"));
+	assert_non_null(strstr(err, "no --seed, and"));
+	assert_non_null(strstr(err, "is missing"));
 	assert_int_equal(VF(path("w"), "--seed", "21", "--files", "4",
 			    "--max-blocks", "40", "--dirs", "1", "--json"), 0);
 	assert_int_equal(jnum("nometa"), 1);
 	assert_int_equal(jnum("wrong"), 0);
+	assert_int_equal(jnum("missing"), 0);
+	assert_true(jnum("correct") > 10);
+	assert_int_equal(jnum("correct"), jnum("blocks"));
 	assert_int_equal(VF(path("w"), "--seed", "21", "--files", "4",
 			    "--max-blocks", "40", "--dirs", "1", "--exact"), 3);
 
-	/* garbled: a warning, then as if missing */
+	/* all zeros (its data never written): as if missing */
 	fd = open(path("w/oracle.meta"), O_WRONLY | O_CREAT, 0644);
-	assert_int_equal(write(fd, "\0\0garbage", 9), 9);
+	assert_int_equal(ftruncate(fd, 4096), 0);
 	close(fd);
 	assert_int_equal(VF(path("w"), "--seed", "21", "--files", "4",
 			    "--max-blocks", "40", "--dirs", "1", "--json"), 0);
-	assert_non_null(strstr(err, "not a readable oracle.meta"));
 	assert_int_equal(jnum("nometa"), 1);
+	assert_int_equal(jnum("badmeta"), 0);
+	assert_int_equal(jnum("missing"), 0);
+	assert_int_equal(jnum("correct"), jnum("blocks"));
+	assert_int_equal(VF(path("w")), 8);
+	assert_non_null(strstr(err, "empty or all zeros"));
+
+	/* garbled: a warning, badmeta, exit 3; the blocks are still checked */
+	fd = open(path("w/oracle.meta"), O_WRONLY | O_TRUNC, 0644);
+	assert_int_equal(write(fd, "\0\0garbage", 9), 9);
+	close(fd);
+	assert_int_equal(VF(path("w"), "--seed", "21", "--files", "4",
+			    "--max-blocks", "40", "--dirs", "1", "--json"), 3);
+	assert_non_null(strstr(err, "not an oracle.meta"));
+	assert_int_equal(jnum("badmeta"), 1);
+	assert_int_equal(jnum("wrong"), 0);
+	assert_int_equal(jnum("correct"), jnum("blocks"));
+	/* a directory with only such a file is still taken for a workload */
+	rm_rf(path("w/d1"));
+	assert_int_equal(VF(path("w"), "--seed", "1", "--json"), 3);
+	assert_int_equal(jnum("badmeta"), 1);
 }
 
 static void test_bad_args(void **state)

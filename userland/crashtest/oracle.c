@@ -610,7 +610,8 @@ static const char *orc_meta_text(const struct orc_opts *o, char *buf, size_t n)
 
 /*
  * Parse oracle.meta.  0: read into *o and *given (which options it has);
- * -ENOENT: missing; -EINVAL: not an oracle.meta (or garbled); -errno.
+ * -ENOENT: missing; -ENODATA: empty or all zeros (its data never
+ * written); -EINVAL: not an oracle.meta (garbled, stale); -errno.
  */
 static int orc_meta_read(int dirfd, struct orc_opts *o, int *given)
 {
@@ -626,6 +627,8 @@ static int orc_meta_read(int dirfd, struct orc_opts *o, int *given)
 	close(fd);
 	if (n < 0)
 		return -i;
+	if (orc_all_zero((unsigned char *)buf, n))
+		return -ENODATA;
 	buf[n] = '\0';
 	if (strlen(buf) != (size_t)n)
 		return -EINVAL;
@@ -1137,7 +1140,7 @@ static const char *const orc_class_name[ORC_NR_CLASS] = {
 enum orc_anom {
 	ORC_A_FILES, ORC_A_MISSING, ORC_A_RESURRECTED, ORC_A_OLDNAME,
 	ORC_A_DUPLICATE, ORC_A_SIZE, ORC_A_BADSIZE, ORC_A_UNKNOWN,
-	ORC_A_UNREADABLE, ORC_A_LOST, ORC_A_NOMETA, ORC_NR_ANOM,
+	ORC_A_UNREADABLE, ORC_A_LOST, ORC_A_NOMETA, ORC_A_BADMETA, ORC_NR_ANOM,
 };
 
 static const struct {
@@ -1155,6 +1158,7 @@ static const struct {
 	[ORC_A_UNREADABLE] = { "unreadable", 0 },
 	[ORC_A_LOST] = { "lost", 0 },
 	[ORC_A_NOMETA] = { "nometa", 0 },
+	[ORC_A_BADMETA] = { "badmeta", 1 },
 };
 
 struct orc_note {
@@ -1405,6 +1409,7 @@ static int orc_read_dir(int dirfd, char ***names, size_t *n)
 		close(fd);
 		return err;
 	}
+	rewinddir(d);	/* the dup shares the offset of an earlier walk */
 	errno = 0;
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -1509,29 +1514,46 @@ static void orc_verify_dir(struct orc_verify *v, int dirfd, uint32_t dir,
 	free(names);
 }
 
+/* What verify made of oracle.meta. */
+enum orc_meta_state { ORC_META_OK, ORC_META_NONE, ORC_META_BAD, ORC_META_EIO };
+
 /*
  * Decide the options: the command line, and oracle.meta for what it does
- * not give.  A given option that disagrees with oracle.meta is an error.
+ * not give.  After a crash oracle.meta may hold stale data (another run's
+ * block) like any other file: a meta that disagrees with a given option,
+ * or is garbled, is reported (badmeta, exit 3) and the command line wins.
+ * -1 only when there is no seed to be had.
  */
-static int orc_verify_opts(struct orc_args *a, int dirfd, int *nometa)
+static int orc_verify_opts(struct orc_args *a, int dirfd,
+			   enum orc_meta_state *ms, char *why, size_t wn)
 {
 	struct orc_opts mo = orc_defaults;
 	int mgiven[ORC_NR_NUM] = { 0 }, r, i;
 
+	why[0] = '\0';
 	r = orc_meta_read(dirfd, &mo, mgiven);
-	*nometa = r != 0;
-	if (r == -EINVAL)
-		fprintf(stderr, "crashtest verify: warning: %s/%s is not a readable oracle.meta: ignored\n",
-			a->dir, ORC_META);
-	else if (r && r != -ENOENT)
-		fprintf(stderr, "crashtest verify: warning: %s/%s: %s\n",
-			a->dir, ORC_META, strerror(-r));
-	if (r) {
+	if (r == -ENOENT || r == -ENODATA) {
+		*ms = ORC_META_NONE;
+		snprintf(why, wn, r == -ENOENT ? "missing" :
+			 "empty or all zeros");
+	} else if (r == -EINVAL) {
+		*ms = ORC_META_BAD;
+		snprintf(why, wn, "not an oracle.meta (garbled or stale data)");
+	} else if (r) {
+		*ms = ORC_META_EIO;
+		snprintf(why, wn, "read: %s", strerror(-r));
+	} else {
+		*ms = ORC_META_OK;
+	}
+	if (*ms != ORC_META_OK) {
 		if (!a->given[ORC_O_SEED]) {
-			fprintf(stderr, "crashtest verify: no --seed and no %s in %s to take it from\n",
-				ORC_META, a->dir);
+			fprintf(stderr, "crashtest verify: no --seed, and %s/%s is %s\n",
+				a->dir, ORC_META, why);
 			return -1;
 		}
+		if (*ms != ORC_META_NONE)
+			fprintf(stderr, "crashtest verify: warning: %s/%s: %s\n",
+				a->dir, ORC_META, why);
 		return 0;
 	}
 	for (i = 0; i < ORC_NR_NUM; i++) {
@@ -1541,12 +1563,15 @@ static int orc_verify_opts(struct orc_args *a, int dirfd, int *nometa)
 			*orc_field(&a->o, i) = *orc_field(&mo, i);
 			continue;
 		}
-		if (*orc_field(&a->o, i) != *orc_field(&mo, i)) {
-			fprintf(stderr, "crashtest verify: --%s %" PRIu64 " but %s was written with %s %" PRIu64 "\n",
+		if (*orc_field(&a->o, i) != *orc_field(&mo, i) && !why[0]) {
+			*ms = ORC_META_BAD;
+			snprintf(why, wn, "says %s %" PRIu64 ", the command line %" PRIu64 " (a stale oracle.meta, or the wrong option)",
+				 orc_numopts[i].name, *orc_field(&mo, i),
+				 *orc_field(&a->o, i));
+			fprintf(stderr, "crashtest verify: warning: --%s %" PRIu64 " but %s/%s says %" PRIu64 ": verifying with %" PRIu64 "\n",
 				orc_numopts[i].name, *orc_field(&a->o, i),
-				a->dir, orc_numopts[i].name,
-				*orc_field(&mo, i));
-			return -1;
+				a->dir, ORC_META, *orc_field(&mo, i),
+				*orc_field(&a->o, i));
 		}
 	}
 	return 0;
@@ -1563,7 +1588,7 @@ static int orc_looks_like_workload(int dirfd)
 		ours = 1;	/* unreadable: let the walk report it */
 	for (i = 0; i < n; i++) {
 		if (!orc_parse_name(names[i], &id, &gen) ||
-		    orc_parse_dir(names[i]))
+		    orc_parse_dir(names[i]) || !strcmp(names[i], ORC_META))
 			ours++;
 		else if (strcmp(names[i], "lost+found"))
 			others++;
@@ -1676,7 +1701,9 @@ int oracle_verify_main(int argc, char **argv)
 	struct orc_verify v;
 	struct orc_args a;
 	struct stat st;
-	int r, dirfd, nometa, status;
+	enum orc_meta_state ms;
+	char mwhy[200];
+	int r, dirfd, status;
 	uint32_t i;
 	size_t j;
 
@@ -1691,11 +1718,12 @@ int oracle_verify_main(int argc, char **argv)
 			strerror(errno));
 		return ORC_EXIT_USAGE;
 	}
-	if (fstat(dirfd, &st) || orc_verify_opts(&a, dirfd, &nometa)) {
+	if (fstat(dirfd, &st) ||
+	    orc_verify_opts(&a, dirfd, &ms, mwhy, sizeof(mwhy))) {
 		close(dirfd);
 		return ORC_EXIT_USAGE;
 	}
-	if (nometa && !orc_looks_like_workload(dirfd)) {
+	if (ms != ORC_META_OK && !orc_looks_like_workload(dirfd)) {
 		fprintf(stderr, "crashtest verify: %s is not a workload directory (no %s, no o<id>.<gen> files, no d<k> directories)\n",
 			a.dir, ORC_META);
 		close(dirfd);
@@ -1716,8 +1744,12 @@ int oracle_verify_main(int argc, char **argv)
 		return ORC_EXIT_USAGE;
 	}
 	orc_model_build(&v.m, &a.o);
-	if (nometa)
-		orc_anomaly(&v, ORC_A_NOMETA, ORC_META, "missing or unreadable");
+	if (ms == ORC_META_NONE)
+		orc_anomaly(&v, ORC_A_NOMETA, ORC_META, "%s", mwhy);
+	else if (ms == ORC_META_BAD)
+		orc_anomaly(&v, ORC_A_BADMETA, ORC_META, "%s", mwhy);
+	else if (ms == ORC_META_EIO)
+		orc_anomaly(&v, ORC_A_UNREADABLE, ORC_META, "%s", mwhy);
 	orc_verify_dir(&v, dirfd, 0, "");
 	close(dirfd);
 
