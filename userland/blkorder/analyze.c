@@ -100,8 +100,10 @@ static int idx_push(struct idxvec *x, size_t i)
 
 #define OT_BUCKETS	65536u
 #define OT_NONE		UINT32_MAX
-/* Above this many requests in flight, a completion that does not start
- * where a request starts is not searched for by a full scan. */
+/*
+ * Above this many requests in flight, a completion that does not start
+ * where a request starts is not searched for by a full scan.
+ */
 #define OT_SCAN_MAX	4096u
 
 struct out {
@@ -670,7 +672,8 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 		return -2;
 
 	/* Every unit of every upper write, sorted by unit then write. */
-	if (nrefs && !(refs = calloc(nrefs, sizeof(*refs))))
+	refs = calloc(nrefs + 1, sizeof(*refs));
+	if (!refs)
 		goto out;
 	for (i = 0, k = 0; i < up->nr; i++) {
 		uint64_t u = (up->w[i].sector + offset) / g;
@@ -686,7 +689,8 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 	for (k = 0; k < nrefs; k++)
 		if (!k || refs[k - 1].unit != refs[k].unit)
 			nruns++;
-	if (nruns && !(runs = calloc(nruns, sizeof(*runs))))
+	runs = calloc(nruns + 1, sizeof(*runs));
+	if (!runs)
 		goto out;
 	for (k = 0, nruns = 0; k < nrefs; k++) {
 		if (!nruns || runs[nruns - 1].unit != refs[k].unit) {

@@ -531,7 +531,8 @@ static int build_devices(const struct bo_trace *t, struct bo_src *srcs,
 				 BO_MINOR(d[k].devno));
 		else
 			snprintf(d[k].name, sizeof(d[k].name), "%s", s->name);
-		if (d[k].nr && !(d[k].idx = malloc(d[k].nr * sizeof(size_t))))
+		d[k].idx = malloc((d[k].nr + 1) * sizeof(size_t));
+		if (!d[k].idx)
 			goto oom;
 		d[k].nr = 0;
 	}
