@@ -8,7 +8,8 @@
 # crashtest verify.  ext4 (data=ordered) must never show a WRONG block, a
 # bad size or an unknown name (verify exit 0); ext2 has no such promise:
 # what verify finds there is reported beside it.  Each round uses its own
-# workload seed, so a stale block of an earlier round is WRONG too.
+# workload seed, so a stale block of an earlier round is WRONG too.  The
+# workload's directory is the file system's root (always there).
 # timeout: 600
 . "${0%/*}/../lib.sh"
 
@@ -43,7 +44,7 @@ round() {
 	dm_message fi stats reset
 	[ -n "$3" ] && dm_message fi crash after "$3"
 	# shellcheck disable=SC2086
-	crashtest workload mnt/w --seed "$2" $WL >wl.out || return 1
+	crashtest workload mnt --seed "$2" $WL >wl.out || return 1
 	umount mnt || return 1
 	WRITES=$(fi_stat fi writes)
 	dm_message fi revive 2>/dev/null
@@ -60,7 +61,7 @@ for fs in ext4 ext2; do
 	check "$fs: baseline round, no cut" round $fs "$SEED"
 	total=$WRITES
 	# shellcheck disable=SC2086
-	check "$fs: baseline verify --exact" crashtest verify mnt/w --exact
+	check "$fs: baseline verify --exact" crashtest verify mnt --exact
 	umount mnt
 	diag "$fs: the workload sends $total writes"
 
@@ -75,9 +76,9 @@ for fs in ext4 ext2; do
 			umount mnt 2>/dev/null
 			continue
 		fi
-		crashtest verify mnt/w --json >v.json 2>v.err
+		crashtest verify mnt --seed $wseed --json >v.json 2>v.err
 		rc=$?
-		crashtest verify mnt/w >v.txt 2>&1
+		crashtest verify mnt --seed $wseed >v.txt 2>&1
 		umount mnt
 		res="exit $rc: blocks $(jget blocks v.json) correct $(jget correct v.json) older $(jget older v.json) zeros $(jget zeros v.json) ioerror $(jget ioerror v.json) WRONG $(jget wrong v.json) missing $(jget missing v.json) badsize $(jget badsize v.json) unknown $(jget unknown v.json)"
 		summary="$summary
