@@ -755,7 +755,7 @@ static void test_fuzz(void **state)
 	(void)state;
 	if (getenv("SEED"))
 		s0 = (unsigned int)strtoul(getenv("SEED"), NULL, 0);
-	printf("# seed: %u\n", s0);
+	printf("# seed: %u (SEED=%u replays it)\n", s0, s0);
 	seed = s0;
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
@@ -850,7 +850,7 @@ static void test_fuzz(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest blkorder[] = {
 		cmocka_unit_test(test_read_good),
 		cmocka_unit_test(test_read_empty),
 		cmocka_unit_test(test_read_truncated),
@@ -871,5 +871,5 @@ int main(void)
 		cmocka_unit_test(test_fuzz),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(blkorder, NULL, NULL);
 }

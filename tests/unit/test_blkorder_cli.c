@@ -322,12 +322,12 @@ static void test_bad_files(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest blkorder_cli[] = {
 		cmocka_unit_test(test_kv),
 		cmocka_unit_test(test_text_json_dir),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_bad_files),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(blkorder_cli, setup, teardown);
 }
