@@ -195,6 +195,16 @@ static void test_kv(void **state)
 	has(out, "order reordered 0\n");
 	has(out, "order violations 0\n");
 
+	/* -e sets both */
+	assert_int_equal(run("-k -e Q -u dm-0 -l vda -o 2048 dm-0 vda"), 0);
+	has(out, "vda issue Q\n");
+	has(out, "order lower_issue Q\n");
+	has(out, "order reordered 0\n");
+	assert_int_equal(run("-k -e D --upper-issue Q -u dm-0 -l vda -o 2048 dm-0 vda"), 0);
+	assert_string_equal(err, "");
+	has(out, "order upper_issue Q\n");
+	has(out, "order lower_issue D\n");
+
 	/* devices by number; a wrong offset matches nothing */
 	assert_int_equal(run("-k -u 253,0 -l 254:0 dm-0 vda"), 0);
 	has(out, "order matched 0\n");

@@ -151,7 +151,7 @@ static int parse_args(int argc, char **argv, struct bo_opts *o)
 		{ "help",		no_argument,		NULL, 'h' },
 		{ NULL,			0,			NULL, 0 }
 	};
-	int c, lower_set = 0;
+	int c, lower_set = 0, issue_set = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->issue = BO_ISSUE_AUTO;
@@ -177,6 +177,7 @@ static int parse_args(int argc, char **argv, struct bo_opts *o)
 		case 'e':
 			if (parse_issue("--issue", optarg, &o->issue))
 				return -1;
+			issue_set = 1;
 			break;
 		case OPT_UPPER_ISSUE:
 			if (parse_issue("--upper-issue", optarg, &o->upper_issue))
@@ -222,9 +223,9 @@ static int parse_args(int argc, char **argv, struct bo_opts *o)
 	if (!o->upper && (o->offset || o->upper_issue_set || lower_set))
 		return bo_fail(-1, "--lower-offset, --upper-issue and --lower-issue need --upper and --lower");
 	/* --issue sets what the per-device options did not */
-	if (!o->upper_issue_set && o->issue != BO_ISSUE_AUTO)
+	if (issue_set && !o->upper_issue_set)
 		o->upper_issue = o->issue;
-	if (!lower_set)
+	if (issue_set && !lower_set)
 		o->lower_issue = o->issue;
 	return 0;
 }
