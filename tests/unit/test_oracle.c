@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "oracle.c"
@@ -962,6 +965,35 @@ static void test_direct(void **state)
 	assert_int_equal(VF(path("w"), "--exact"), 0);
 }
 
+/* An operation that fails: exit 1, and the message names it. */
+static void test_workload_fails(void **state)
+{
+	struct rlimit rl = { 8192, 8192 };
+	int st, fd;
+	pid_t pid;
+
+	(void)state;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		/* files may not grow past 8 KiB: a write fails with EFBIG */
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		fd = open(path("err"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		_exit(oracle_workload_main(4, (char *[]){ "workload", path("w"),
+					   "--seed=3", "--max-blocks=64", NULL }));
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	slurp(path("err"), err, sizeof(err));
+	assert_non_null(strstr(err, "crashtest workload: op "));
+	assert_non_null(strstr(err, "File too large"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -982,6 +1014,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workload_fails, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("oracle", tests, NULL, NULL);

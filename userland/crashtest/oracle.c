@@ -953,7 +953,9 @@ static void orc_print_op(const struct orc_model *m, const struct orc_op *op)
 	if (op->kind == ORC_RENAME)
 		printf(" -> %s", orc_rel(b, sizeof(b), op->new_dir, op->id,
 					 op->new_gen));
-	if (op->count)
+	if (op->count == 1)
+		printf(" block %" PRIu64, op->start);
+	else if (op->count)
 		printf(" blocks %" PRIu64 "-%" PRIu64, op->start,
 		       op->start + op->count - 1);
 	if (op->old_size != op->new_size)
