@@ -363,14 +363,14 @@ static int find_sources(const struct bo_opts *o, struct bo_src **srcs,
 	for (i = 0; i < o->ntraces; i++) {
 		const char *t = o->traces[i];
 		char *path, *slash, *dir, *base;
+		struct bo_src *p;
 		struct stat st;
-		size_t before = *nsrcs;
+		size_t before = *nsrcs, n;
 
 		if (!*t)
 			return bo_fail(-1, "empty TRACE name");
 		if (!strcmp(t, "-")) {
-			struct bo_src *p = realloc(*srcs, (*nsrcs + 1) * sizeof(*p));
-
+			p = realloc(*srcs, (*nsrcs + 1) * sizeof(*p));
 			if (!p)
 				return bo_fail(-1, "out of memory");
 			*srcs = p;
@@ -381,29 +381,7 @@ static int find_sources(const struct bo_opts *o, struct bo_src **srcs,
 			continue;
 		}
 		path = (o->dir && t[0] != '/') ? path_join(o->dir, t) : xstrdup(t);
-		if (!stat(path, &st)) {
-			struct bo_src *p;
-			const char *b = strrchr(path, '/');
-			size_t n;
-
-			if (S_ISDIR(st.st_mode)) {
-				bo_fail(0, "%s: is a directory (give it with -D)", path);
-				free(path);
-				return -1;
-			}
-			p = realloc(*srcs, (*nsrcs + 1) * sizeof(*p));
-			if (!p)
-				return bo_fail(-1, "out of memory");
-			*srcs = p;
-			p = &p[(*nsrcs)++];
-			memset(p, 0, sizeof(*p));
-			p->name = xstrdup(b ? b + 1 : path);
-			n = trace_base_len(p->name);
-			if (n)
-				p->name[n] = '\0';
-			src_add_file(p, path);
-			continue;
-		}
+		/* NAME.blktrace.N files first, then a file called TRACE */
 		slash = strrchr(path, '/');
 		if (slash) {
 			*slash = '\0';
@@ -413,21 +391,41 @@ static int find_sources(const struct bo_opts *o, struct bo_src **srcs,
 			dir = ".";
 			base = path;
 		}
-		if (!*base || scan_dir(dir, base, srcs, nsrcs)) {
-			if (!*base)
-				bo_fail(0, "%s: not a trace name", t);
+		if (*base && scan_dir(dir, base, srcs, nsrcs)) {
 			free(path);
 			return -1;
 		}
-		if (*nsrcs == before) {
-			if (slash)
-				*slash = '/';
+		if (slash)
+			*slash = '/';
+		if (*nsrcs > before) {
+			free(path);
+			continue;
+		}
+		if (stat(path, &st)) {
 			bo_fail(0, "%s: no such file, and no trace files %s.blktrace.N",
 				path, path);
 			free(path);
 			return -1;
 		}
-		free(path);
+		if (S_ISDIR(st.st_mode)) {
+			bo_fail(0, "%s: is a directory (give it with -D)", path);
+			free(path);
+			return -1;
+		}
+		p = realloc(*srcs, (*nsrcs + 1) * sizeof(*p));
+		if (!p) {
+			free(path);
+			return bo_fail(-1, "out of memory");
+		}
+		*srcs = p;
+		p = &p[(*nsrcs)++];
+		memset(p, 0, sizeof(*p));
+		base = strrchr(path, '/');
+		p->name = xstrdup(base ? base + 1 : path);
+		n = trace_base_len(p->name);
+		if (n)
+			p->name[n] = '\0';
+		src_add_file(p, path);
 	}
 	return 0;
 }
