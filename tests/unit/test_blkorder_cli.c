@@ -285,6 +285,8 @@ static void test_bad_files(void **state)
 	(void)state;
 	assert_int_equal(run("nosuch"), 1);
 	assert_string_equal(err, "blkorder: nosuch: no such file, and no trace files nosuch.blktrace.N\n");
+	assert_int_equal(run("nosuchdir/x"), 1);
+	assert_string_equal(err, "blkorder: nosuchdir/x: no such file, and no trace files nosuchdir/x.blktrace.N\n");
 	assert_int_equal(run("-D nosuchdir"), 1);
 	assert_string_equal(err, "blkorder: nosuchdir: cannot open directory: No such file or directory\n");
 	assert_int_equal(run("-D /proc/self"), 1);

@@ -309,6 +309,8 @@ static int scan_dir(const char *dir, const char *base, struct bo_src **srcs,
 	DIR *d = opendir(dir);
 	size_t first = *nsrcs, i;
 
+	if (!d && base && (errno == ENOENT || errno == ENOTDIR))
+		return 0;	/* the caller says "no such file" */
 	if (!d)
 		return bo_fail(-1, "%s: cannot open directory: %s", dir,
 			       strerror(errno));
