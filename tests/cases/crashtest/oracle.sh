@@ -8,7 +8,8 @@
 # must be exactly one WRONG block (exit 3), named with its file and index;
 # restored, the tree is exact again.  A faultinj read error on that block
 # must be an ioerror, not WRONG (exit 0), buffered and with O_DIRECT.
-# Bad input to both commands: exit 8 and a clear message.
+# Bad input to both commands: exit 8 and a clear message (a seed that
+# disagrees with oracle.meta: badmeta, exit 3).
 # timeout: 300
 . "${0%/*}/../lib.sh"
 
@@ -127,8 +128,11 @@ dm_message fi rule del 1
 
 # ---- bad input ---------------------------------------------------------------
 check "mount" mount -t ext4 $fi mnt
-check_err "verify: another seed than the directory's" "but .* was written with seed" \
+check_err "verify: another seed than oracle.meta's is badmeta" \
+	"--seed $((SEED + 1)) but mnt/w/oracle.meta says $SEED" \
 	crashtest verify mnt/w --seed $((SEED + 1))
+crashtest verify mnt/w --seed $((SEED + 1)) >/dev/null 2>&1
+check_eq "verify: another seed: exit 3" 3 $?
 check_err "verify: not a workload directory" "not a workload directory" \
 	crashtest verify /etc --seed 1
 check_err "verify: missing directory" "No such file or directory" \
