@@ -120,6 +120,7 @@ struct ct_explore {
 	uint64_t dups;
 	uint64_t started, done;
 	uint64_t restores_full, restores_quick;
+	double t_build, t_apply, t_check, t_restore;	/* worker seconds */
 	int exhausted, stop, running;
 	uint64_t counts[2][CT_NR_CLASSES];
 	struct ct_fail *fails;
@@ -333,6 +334,7 @@ static void *ct_worker_main(void *arg)
 	char id[96], detail[512];
 	uint64_t index, fixed;
 	int ret, cls, full, fd;
+	double t0, t1, t2, t3;
 
 	ret = ct_worker_image(w);
 	pthread_mutex_lock(&ex->lock);
@@ -340,11 +342,14 @@ static void *ct_worker_main(void *arg)
 		ct_fatal(ex, "%s: cannot create the working image: %s", w->img,
 			 strerror(-ret));
 	for (;;) {
+		t0 = ct_now();
 		if (ct_next_state(w, &index))
 			break;
+		ex->t_build += ct_now() - t0;
 		ct_id_format(&ex->rec.sp, &w->st.id, id, sizeof(id));
 		pthread_mutex_unlock(&ex->lock);
 
+		t0 = ct_now();
 		ret = ct_pieces_apply(w->fd, &w->pieces);
 		if (!ret && futimens(w->fd, ts))
 			ret = -errno;
@@ -363,7 +368,9 @@ static void *ct_worker_main(void *arg)
 		ctx.dir = ex->dir;
 		ctx.out = w->out;
 		ctx.worker = w->idx;
+		t1 = ct_now();
 		cls = ct_check(&ex->ck, &ctx, detail, sizeof(detail));
+		t2 = ct_now();
 		if (cls >= 0 && cls != CT_CLEAN && ex->keep_logs)
 			ct_keep_log(w, id);
 		ret = ct_worker_restore(w, &full);
@@ -372,7 +379,11 @@ static void *ct_worker_main(void *arg)
 			if (!ret && fixed)
 				ret = -EILSEQ;
 		}
+		t3 = ct_now();
 		pthread_mutex_lock(&ex->lock);
+		ex->t_apply += t1 - t0;
+		ex->t_check += t2 - t1;
+		ex->t_restore += t3 - t2;
 		if (full)
 			ex->restores_full++;
 		else
@@ -459,9 +470,14 @@ static void ct_summary(struct ct_explore *ex, double el)
 	       (unsigned long long)(ex->params.has_window ? ex->params.window : r->sp.window),
 	       ex->ck.e2fsck ? "e2fsck" : ex->ck.cmd, (unsigned long long)ex->dups,
 	       ex->exhausted ? " (every distinct state was found)" : "");
-	printf("  restores: %llu by the state's own pieces, %llu by a full compare\n\n",
+	printf("  restores: %llu by the state's own pieces, %llu by a full compare\n",
 	       (unsigned long long)ex->restores_quick,
 	       (unsigned long long)ex->restores_full);
+	if (ex->done)
+		printf("  per state (worker time): build %.2f ms, apply %.2f ms, check %.2f ms, restore %.2f ms\n",
+		       ex->t_build * 1e3 / ex->done, ex->t_apply * 1e3 / ex->done,
+		       ex->t_check * 1e3 / ex->done, ex->t_restore * 1e3 / ex->done);
+	printf("\n");
 	printf("%-18s", "class");
 	for (m = 0; m < ex->nr_models; m++)
 		printf(" %8s", ct_model_name(ex->models[m]));
