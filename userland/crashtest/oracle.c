@@ -1171,7 +1171,6 @@ struct orc_note {
 
 struct orc_verify {
 	struct orc_model m;
-	const char *root;
 	int direct, verbose, json, exact;
 	unsigned char *buf, *want;	/* one block each, aligned */
 	uint64_t cls[ORC_NR_CLASS];
@@ -1702,7 +1701,6 @@ int oracle_verify_main(int argc, char **argv)
 {
 	struct orc_verify v;
 	struct orc_args a;
-	struct stat st;
 	enum orc_meta_state ms;
 	char mwhy[200];
 	int r, dirfd, status;
@@ -1720,8 +1718,7 @@ int oracle_verify_main(int argc, char **argv)
 			strerror(errno));
 		return ORC_EXIT_USAGE;
 	}
-	if (fstat(dirfd, &st) ||
-	    orc_verify_opts(&a, dirfd, &ms, mwhy, sizeof(mwhy))) {
+	if (orc_verify_opts(&a, dirfd, &ms, mwhy, sizeof(mwhy))) {
 		close(dirfd);
 		return ORC_EXIT_USAGE;
 	}
@@ -1733,7 +1730,6 @@ int oracle_verify_main(int argc, char **argv)
 	}
 
 	memset(&v, 0, sizeof(v));
-	v.root = a.dir;
 	v.direct = a.direct;
 	v.verbose = a.verbose;
 	v.json = a.json;
