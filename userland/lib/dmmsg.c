@@ -94,6 +94,7 @@ static int dmm_info(const char *dev, struct dm_info *info, char *err,
 		    size_t errlen)
 {
 	struct dm_task *dmt;
+	struct stat st;
 	int ret = -ENODEV;
 
 	dmt = dmm_task(DM_DEVICE_INFO, dev, err, errlen, &ret);
@@ -106,6 +107,9 @@ static int dmm_info(const char *dev, struct dm_info *info, char *err,
 	}
 	if (!info->exists) {
 		snprintf(err, errlen, "%s: no such device-mapper device", dev);
+		if (strchr(dev, '/') && !stat(dev, &st) &&
+		    !dm_is_dm_major(major(st.st_rdev)))
+			snprintf(err, errlen, "%s: not a device-mapper device", dev);
 		goto out;
 	}
 	if (!info->live_table) {
