@@ -94,7 +94,7 @@ void ct_checker_free(struct ct_checker *ck)
 }
 
 /* The environment of a checker: ours plus the CRASHTEST_* variables. */
-static char **ct_env(const struct ct_check_ctx *ctx, char *bufs[4])
+static char **ct_env(struct ct_check_ctx *ctx, char *bufs[4])
 {
 	static const char *const names[] = {
 		"CRASHTEST_IMG=", "CRASHTEST_ID=", "CRASHTEST_DIR=",
@@ -141,8 +141,8 @@ static char **ct_env(const struct ct_check_ctx *ctx, char *bufs[4])
  * -errno when it could not be started.
  */
 static int ct_run_cmd(const char *path, char *const argv[], char *const env[],
-		      const char *out, unsigned int timeout, int *status,
-		      int *killed)
+		      struct ct_check_ctx *ctx, unsigned int timeout,
+		      int *status, int *killed)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -166,7 +166,7 @@ static int ct_run_cmd(const char *path, char *const argv[], char *const env[],
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_APPEND,
+	posix_spawn_file_actions_addopen(&fa, 1, ctx->out, O_WRONLY | O_CREAT | O_APPEND,
 					 0644);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 
@@ -206,6 +206,8 @@ static int ct_run_cmd(const char *path, char *const argv[], char *const env[],
 			goto out;
 		}
 	}
+	if (WIFSIGNALED(*status))
+		ctx->term_sig = WTERMSIG(*status);
 	ret = 0;
 out:
 	posix_spawn_file_actions_destroy(&fa);
@@ -269,7 +271,7 @@ static void ct_status_text(int status, int killed, unsigned int timeout,
 }
 
 static int ct_e2fsck_step(const struct ct_checker *ck,
-			  const struct ct_check_ctx *ctx, char *const env[],
+			  struct ct_check_ctx *ctx, char *const env[],
 			  const char *opt1, const char *opt2, const char *name,
 			  int *code, char *detail, size_t len)
 {
@@ -284,7 +286,7 @@ static int ct_e2fsck_step(const struct ct_checker *ck,
 		argv[3] = NULL;
 	}
 	ct_note(ctx->out, "## %s\n", name);
-	ret = ct_run_cmd(ck->e2fsck_path, argv, env, ctx->out, ck->timeout,
+	ret = ct_run_cmd(ck->e2fsck_path, argv, env, ctx, ck->timeout,
 			 &status, &killed);
 	if (ret) {
 		snprintf(detail, len, "cannot run %s: %s", ck->e2fsck_path,
@@ -311,7 +313,7 @@ static int ct_e2fsck_step(const struct ct_checker *ck,
 }
 
 static int ct_check_e2fsck(const struct ct_checker *ck,
-			   const struct ct_check_ctx *ctx, char *const env[],
+			   struct ct_check_ctx *ctx, char *const env[],
 			   char *detail, size_t len)
 {
 	int code, ret;
@@ -370,7 +372,7 @@ static char *ct_subst(const char *cmd, const char *img)
 }
 
 static int ct_check_custom(const struct ct_checker *ck,
-			   const struct ct_check_ctx *ctx, char *const env[],
+			   struct ct_check_ctx *ctx, char *const env[],
 			   char *detail, size_t len)
 {
 	char *argv[] = { "sh", "-c", NULL, NULL };
@@ -382,7 +384,7 @@ static int ct_check_custom(const struct ct_checker *ck,
 		snprintf(detail, len, "out of memory");
 		return -ENOMEM;
 	}
-	ret = ct_run_cmd("/bin/sh", argv, env, ctx->out, ck->timeout, &status,
+	ret = ct_run_cmd("/bin/sh", argv, env, ctx, ck->timeout, &status,
 			 &killed);
 	free(argv[2]);
 	if (ret) {
@@ -418,7 +420,7 @@ static int ct_check_custom(const struct ct_checker *ck,
 	return CT_CHECKER_CRASHED;
 }
 
-int ct_check(const struct ct_checker *ck, const struct ct_check_ctx *ctx,
+int ct_check(const struct ct_checker *ck, struct ct_check_ctx *ctx,
 	     char *detail, size_t len)
 {
 	char *bufs[4] = { NULL }, **env;

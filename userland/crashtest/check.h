@@ -47,6 +47,7 @@ struct ct_check_ctx {
 	const char *dir;	/* the record */
 	const char *out;	/* the checker's output is appended here */
 	int worker;
+	int term_sig;		/* out: the signal that ended the last command, or 0 */
 };
 
 /* Finds e2fsck for the preset; 0 or -ENOENT (err says so). */
@@ -58,7 +59,7 @@ void ct_checker_free(struct ct_checker *ck);
  * command returned in @detail, or a negative errno when the checker
  * cannot be run at all (@detail says why).
  */
-int ct_check(const struct ct_checker *ck, const struct ct_check_ctx *ctx,
+int ct_check(const struct ct_checker *ck, struct ct_check_ctx *ctx,
 	     char *detail, size_t len);
 
 /* Kills (the process group of) every command past its timeout. */

@@ -151,6 +151,23 @@ static void ct_on_signal(int sig)
 	ct_interrupted = sig;
 }
 
+/*
+ * Whether a checker killed by  died of our own interruption: SIGINT,
+ * SIGTERM or SIGHUP sent to our process group can reach a command in the
+ * instant before it leaves the group.  Waits up to 0.2 s for the handler.
+ */
+static int ct_signalled(int sig)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	if (sig != SIGINT && sig != SIGTERM && sig != SIGHUP)
+		return 0;
+	for (i = 0; i < 20 && !ct_interrupted; i++)
+		nanosleep(&nap, NULL);
+	return ct_interrupted != 0;
+}
+
 static const char *const ct_class_keys[CT_NR_CLASSES] = {
 	"clean", "repaired", "unrecoverable", "mount_failed", "wrong_data",
 	"checker_crashed",
@@ -368,9 +385,12 @@ static void *ct_worker_main(void *arg)
 		ctx.dir = ex->dir;
 		ctx.out = w->out;
 		ctx.worker = w->idx;
+		ctx.term_sig = 0;
 		t1 = ct_now();
 		cls = ct_check(&ex->ck, &ctx, detail, sizeof(detail));
 		t2 = ct_now();
+		if (cls == CT_CHECKER_CRASHED && ct_signalled(ctx.term_sig))
+			cls = -EINTR;
 		if (cls >= 0 && cls != CT_CLEAN && ex->keep_logs)
 			ct_keep_log(w, id);
 		ret = ct_worker_restore(w, &full);
@@ -384,14 +404,14 @@ static void *ct_worker_main(void *arg)
 		ex->t_apply += t1 - t0;
 		ex->t_check += t2 - t1;
 		ex->t_restore += t3 - t2;
-		if (full)
-			ex->restores_full++;
-		else
-			ex->restores_quick++;
 		if (cls == -EINTR) {
 			ex->started--;
 			break;
 		}
+		if (full)
+			ex->restores_full++;
+		else
+			ex->restores_quick++;
 		if (cls < 0) {
 			ct_fatal(ex, "state %s: %s", id, detail);
 			break;
@@ -727,7 +747,7 @@ int ct_explore_main(int argc, char **argv)
 {
 	struct ct_explore ex = { 0 };
 	struct ct_worker *w = NULL;
-	struct sigaction sa = { 0 }, old_int, old_term;
+	struct sigaction sa = { 0 }, old_int, old_term, old_hup;
 	sigset_t block, prev;
 	int i, ret, status = CT_EXIT_ERROR, tty;
 	char err[512];
@@ -775,10 +795,12 @@ int ct_explore_main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
 	/* Workers leave signals to this thread. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &prev);
 
 	ex.t0 = ct_now();
@@ -849,6 +871,7 @@ int ct_explore_main(int argc, char **argv)
 		ct_progress(&ex, 1);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 
 	if (ex.fatal) {
 		ct_err("explore: %s", ex.fatal_msg);
