@@ -17,6 +17,7 @@
  */
 #include <linux/bio.h>
 #include <linux/bitmap.h>
+#include <linux/ctype.h>
 #include <linux/blkdev.h>
 #include <linux/debugfs.h>
 #include <linux/device-mapper.h>
@@ -1263,11 +1264,12 @@ static int noorder_map(struct dm_target *ti, struct bio *bio)
 
 /* ---- table ------------------------------------------------------------ */
 
+/* Decimal only; refuses junk, signs and overflow (kstrtoull's checks). */
 static int no_parse_u64(const char *s, u64 *v)
 {
-	char dummy;
-
-	return sscanf(s, "%llu%c", v, &dummy) == 1 ? 0 : -EINVAL;
+	if (!isdigit(*s))
+		return -EINVAL;
+	return kstrtoull(s, 10, v) ? -EINVAL : 0;
 }
 
 static int no_parse_uint(const char *s, unsigned int max, unsigned int *v)

@@ -356,17 +356,16 @@ pattern_check() {	# DEV OFF LEN [SEED]
 	_pattern "${4:-${SEED:-1}}" "$2" "$3" | cmp -n "$3" - "$1" 0 "$2"
 }
 
-# wr DEV SECTOR NSECT SEED: one O_DIRECT write of the seed's pattern.
+# wr DEV SECTOR NSECT SEED: one O_DIRECT write of the seed's pattern
+# (dio, tests/vm/dio.c: busybox dd may silently fall back to buffered I/O).
 wr() {
-	_pattern "$4" $(($2 * 512)) $(($3 * 512)) >"$_lib_state/wr"
-	dd if="$_lib_state/wr" of="$1" bs=$(($3 * 512)) count=1 seek=$(($2 * 512)) \
-		oflag=direct,seek_bytes conv=notrunc status=none
+	_pattern "$4" $(($2 * 512)) $(($3 * 512)) |
+		dio write "$1" $(($2 * 512)) $(($3 * 512))
 }
 
 # rd DEV SECTOR NSECT: the bytes, read with O_DIRECT, to stdout.
 rd() {
-	dd if="$1" bs=$(($3 * 512)) count=1 skip=$(($2 * 512)) \
-		iflag=direct,skip_bytes status=none
+	dio read "$1" $(($2 * 512)) $(($3 * 512))
 }
 
 # same DEV SECTOR NSECT SEED: the range holds the seed's pattern.
