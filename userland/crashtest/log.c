@@ -268,7 +268,7 @@ int ct_log_open(const char *path, uint64_t dev_sectors, struct ct_log *log,
 		memset(log, 0, sizeof(*log));
 		return ret;
 	}
-	log->mapped = map != NULL;
+	log->mapped = !!map;
 	return 0;
 }
 

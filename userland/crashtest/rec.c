@@ -59,8 +59,8 @@ int ct_rec_load(struct ct_rec *r, const char *dir, int with_base)
 		}
 		r->have_base = 1;
 	}
-	ret = ct_space_init(&r->sp, &r->log, r->meta.seed,
-			   r->meta.cache_mb << 20, err, sizeof(err));
+	ret = ct_space_init(&r->sp, &r->log, r->meta.seed, r->meta.cache_mb << 20,
+			    err, sizeof(err));
 	if (ret) {
 		ct_err("%s", err);
 		goto fail;

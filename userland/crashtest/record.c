@@ -41,7 +41,7 @@
 
 struct ct_reader {
 	int in, out;		/* the debugfs log file, DIR/log */
-	volatile int stop;	/* set once the log is off: read to the end */
+	int stop;		/* set once the log is off: read to the end */
 	int err;		/* errno of a failed read or write */
 	int overflow;		/* the log hit its limit (ENOSPC) */
 	uint64_t bytes;
@@ -57,8 +57,7 @@ static void *ct_reader_main(void *arg)
 	int stopping, ret;
 
 	for (;;) {
-		stopping = r->stop;
-		__sync_synchronize();
+		stopping = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
 		n = read(r->in, buf, sizeof(buf));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -445,7 +444,7 @@ int ct_record_main(int argc, char **argv)
 	if (ct_msg(dev, "log off", NULL))
 		goto out;
 	log_on = 0;
-	rd.stop = 1;
+	__atomic_store_n(&rd.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(rd.thread, NULL);
 	reader_started = 0;
 	if (rd.overflow) {
@@ -510,7 +509,7 @@ int ct_record_main(int argc, char **argv)
 	status = CT_EXIT_OK;
 out:
 	if (reader_started) {
-		rd.stop = 1;
+		__atomic_store_n(&rd.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(rd.thread, NULL);
 	}
 	if (log_on)
