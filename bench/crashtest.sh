@@ -3,7 +3,7 @@
 #
 # Benchmark of crashtest explore (guest side): records a workload on a
 # 64 MiB ext4 over dm-noorder and hands the record to the host, which
-# explores it (bench/crashtest; see bench/README.md).
+# explores it (bench/crashtest).
 #
 # The workload (seeded by SEED): 6 directories of 24 files each, 1 to 64
 # KiB of random data, every 8th written with fsync; a 4 MiB file in 64
