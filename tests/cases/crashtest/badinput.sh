@@ -51,7 +51,7 @@ check_err "record: the workload cannot run" 'no-such-program.*No such file|exit 
 # it writes 4 MiB with a 1 MiB limit.
 check_err "record: the log overflows its limit" 'log overflowed.*--limit-mb 1' \
 	crashtest record -d $dev -o r4 --limit-mb 1 -- sh -c \
-	'kill -STOP $PPID; dd if=/dev/urandom of=$CRASHTEST_DEV bs=1M count=4 oflag=direct status=none; kill -CONT $PPID'
+	'kill -STOP $PPID; dd if=/dev/urandom of=$CRASHTEST_DEV bs=1M count=4 conv=fsync status=none; kill -CONT $PPID'
 check_eq "the device is still live after an overflow" live \
 	"$(dmsetup status ctb | awk '{ print $19 }')"
 # debugfs not mounted: record mounts it.
