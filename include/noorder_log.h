@@ -24,14 +24,7 @@
 #ifndef NOORDER_LOG_H
 #define NOORDER_LOG_H
 
-#ifdef __KERNEL__
-#include <linux/types.h>
-#else
-#include <stdint.h>
-typedef uint16_t __le16;
-typedef uint32_t __le32;
-typedef uint64_t __le64;
-#endif
+#include <linux/types.h>	/* __le16/32/64, in the kernel and in userland */
 
 #define NOORDER_LOG_MAGIC	0x474c4f4eU	/* "NOLG" in a little-endian dump */
 #define NOORDER_LOG_VERSION	1

@@ -10,18 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * noorder_log.h typedefs __le16/32/64 itself outside the kernel, which
- * clashes with <linux/types.h> (pulled in by <sys/stat.h> under
- * _GNU_SOURCE): its typedefs get names of their own here.
- */
-#define __le16 ct_log_le16
-#define __le32 ct_log_le32
-#define __le64 ct_log_le64
 #include "noorder_log.h"
-#undef __le16
-#undef __le32
-#undef __le64
 
 /* One record of the log, in submission order (ops[i] has seq i). */
 struct ct_op {
