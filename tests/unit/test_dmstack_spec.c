@@ -177,6 +177,22 @@ static void test_noorder(void **state)
 	/* Features in the grammar's order, whatever order they were given. */
 	assert_int_equal(build("disk /dev/x | noorder destage_ms=10 seed=3 flush=ignore order=reverse cache_mb=64", DISK), 0);
 	assert_string_equal(line(0), "0 524288 noorder /dev/x 0 10 flush ignore order reverse seed 3 cache_mb 64 destage_ms 10");
+	/* The feature count is the number of words: 2 per feature. */
+	assert_int_equal(build("disk /dev/x offset=8 | noorder flush=honor offset=16", DISK), 0);
+	assert_string_equal(line(0), "0 524264 noorder /dev/x 24 2 flush honor");
+	assert_int_equal(build("disk /dev/x | noorder order=random seed=18446744073709551615", DISK), 0);
+	assert_string_equal(line(0), "0 524288 noorder /dev/x 0 4 order random seed 18446744073709551615");
+	/* The kernel's limits, refused before the kernel sees them. */
+	assert_int_equal(build("disk /dev/x | noorder cache_mb=1 destage_ms=0", DISK), 0);
+	assert_string_equal(line(0), "0 524288 noorder /dev/x 0 4 cache_mb 1 destage_ms 0");
+	assert_int_equal(build("disk /dev/x | noorder cache_mb=1048576 destage_ms=3600000", DISK), 0);
+	assert_err("disk /dev/x | noorder cache_mb=0", -1, "cache_mb=0: out of range (1-1048576)");
+	assert_err("disk /dev/x | noorder cache_mb=1048577", -1, "out of range (1-1048576)");
+	assert_err("disk /dev/x | noorder destage_ms=3600001", -1, "destage_ms=3600001: out of range (0-3600000)");
+	assert_err("disk /dev/x | noorder seed=18446744073709551616", -1, "seed=18446744073709551616: not a number");
+	assert_err("disk /dev/x | noorder flush=HONOR", -1, "must be one of ignore|honor");
+	assert_err("disk /dev/x | noorder keep=all", -1,
+		   "unknown option 'keep' (known: offset, size, flush, order, seed, cache_mb, destage_ms)");
 }
 
 static void test_subsist(void **state)

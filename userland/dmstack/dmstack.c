@@ -25,12 +25,14 @@
 
 #include "dm.h"
 #include "spec.h"
+#include "target.h"
 
 struct dms_opts {
 	int dry_run;
 	int json;
 	int force;
 	const char *file;
+	const char *layer;	/* crash, revive: --layer */
 };
 
 /* One device of an existing stack, found by its UUID. */
@@ -61,7 +63,9 @@ static void dms_usage(FILE *f)
 		"usage: dmstack [--dry-run] create NAME SPEC | create NAME -f FILE\n"
 		"       dmstack [--json] show NAME | status NAME | list\n"
 		"       dmstack [--dry-run] message NAME LAYER MSG...\n"
-		"       dmstack [--dry-run] crash NAME\n"
+		"       dmstack [--dry-run] [--layer LAYER] crash NAME [after N]\n"
+		"               [keep none|all|prefix N|random PPM] [seed N]\n"
+		"       dmstack [--dry-run] [--layer LAYER] revive NAME\n"
 		"       dmstack [--dry-run] [--force] remove NAME\n"
 		"SPEC is a pipeline from the bottom up, e.g.\n"
 		"  'disk /dev/vdb | faultinj seed=7 | flakey up=5 down=1'\n"
@@ -559,77 +563,51 @@ static int dms_show(const char *name, const struct dms_opts *o)
 	return 0;
 }
 
-static const char *const dms_fi_fields[] = {
-	"reads", "writes", "flushes", "discards", "dropped", "errored",
-	"corrupted", "crash_state", "crash_dropped", "type_extents",
-	"nr_rules", NULL
-};
-
 /*
- * faultinj's status (docs/dm-faultinj.rst) as named fields; 0 when the
- * line has another layout (then it is shown raw).
+ * The named fields of a parsed status line: " name=value..." in text,
+ * JSON members in JSON; faultinj's rules as rule_fired.
  */
-static int dms_status_faultinj(const char *status, int json)
+static void dms_print_fields(const char *target, const struct dms_status *st,
+			     int json)
 {
-	char *copy, *w[64], *save = NULL, *t;
-	int n = 0, i, nf = 0, rules;
+	int i;
 
-	copy = strdup(status);
-	if (!copy)
-		return 0;
-	for (t = strtok_r(copy, " ", &save); t && n < 64;
-	     t = strtok_r(NULL, " ", &save))
-		w[n++] = t;
-	while (dms_fi_fields[nf])
-		nf++;
-	rules = n >= nf ? atoi(w[nf - 1]) : -1;
-	if (n < nf || rules != n - nf) {
-		free(copy);
-		return 0;
-	}
-	for (i = nf; i < n; i++) {
-		if (!strchr(w[i], ':')) {
-			free(copy);
-			return 0;
-		}
-	}
-	for (i = 0; i < nf; i++) {
+	for (i = 0; i < st->nr; i++) {
 		if (json) {
-			printf("%s\"%s\":", i ? "," : "", dms_fi_fields[i]);
-			dms_json_val(w[i]);
+			printf("%s\"%s\":", i ? "," : "", st->f[i].name);
+			dms_json_val(st->f[i].val);
 		} else {
-			printf(" %s=%s", dms_fi_fields[i], w[i]);
+			printf(" %s=%s", st->f[i].name, st->f[i].val);
 		}
 	}
+	if (strcmp(target, "faultinj"))
+		return;
 	printf(json ? ",\"rule_fired\":{" : " rule_fired=");
-	for (i = nf; i < n; i++) {
-		char *c = strchr(w[i], ':');
-
-		*c = '\0';
+	for (i = 0; i < st->nr_rules; i++) {
 		if (json) {
-			printf("%s", i > nf ? "," : "");
-			dms_json_str(w[i]);
+			printf("%s", i ? "," : "");
+			dms_json_str(st->rules[i].name);
 			putchar(':');
-			dms_json_val(c + 1);
+			dms_json_val(st->rules[i].val);
 		} else {
-			printf("%s%s:%s", i > nf ? "," : "", w[i], c + 1);
+			printf("%s%s:%s", i ? "," : "", st->rules[i].name,
+			       st->rules[i].val);
 		}
 	}
 	if (json)
 		putchar('}');
-	else if (n == nf)
+	else if (!st->nr_rules)
 		printf("none");
-	free(copy);
-	return 1;
 }
 
 static int dms_status(const char *name, const struct dms_opts *o)
 {
 	char target[32], label[40];
+	struct dms_status st;
 	struct dms_member *m;
 	uint64_t length;
 	char *status;
-	int i, n, ret = 0;
+	int i, n, parsed, ret = 0;
 
 	if (dms_stack_need(name, &m, &n))
 		return 1;
@@ -646,6 +624,13 @@ static int dms_status(const char *name, const struct dms_opts *o)
 			continue;
 		}
 		dms_member_label(&m[i], label, sizeof(label));
+		/* Garbled (< 0): shown raw, and "raw":true in JSON. */
+		parsed = dms_status_parse(target, status, &st);
+		if (parsed == -ENOMEM) {
+			free(status);
+			free(m);
+			return dms_fail("out of memory");
+		}
 		if (o->json) {
 			printf("{\"layer\":%d,\"device\":", m[i].layer);
 			dms_json_str(m[i].info.name);
@@ -655,20 +640,24 @@ static int dms_status(const char *name, const struct dms_opts *o)
 			dms_json_str(target);
 			printf(",\"status\":");
 			dms_json_str(status);
-			if (!strcmp(target, "faultinj")) {
+			if (parsed) {
 				printf(",\"fields\":{");
-				if (!dms_status_faultinj(status, 1))
+				if (parsed > 0)
+					dms_print_fields(target, &st, 1);
+				else
 					printf("\"raw\":true");
 				putchar('}');
 			}
 			printf("}%s", i ? "," : "");
 		} else {
 			printf("%d %s (%s):", m[i].layer, m[i].info.name, target);
-			if ((strcmp(target, "faultinj") ||
-			     !dms_status_faultinj(status, 0)) && status[0])
+			if (parsed > 0)
+				dms_print_fields(target, &st, 0);
+			else if (status[0])
 				printf(" %s", status);
 			putchar('\n');
 		}
+		dms_status_free(&st);
 		free(status);
 	}
 	if (o->json)
@@ -822,30 +811,171 @@ static int dms_message(const char *name, const char *layer, int argc,
 	return ret;
 }
 
-static int dms_crash(const char *name, const struct dms_opts *o)
+/* A layer that can crash: faultinj or noorder (not a subsist vdisk). */
+static int dms_crashable(const struct dms_member *m)
+{
+	return (m->type == DMS_FAULTINJ || m->type == DMS_NOORDER) &&
+	       m->vdisk < 0;
+}
+
+/*
+ * The layer a crash goes to: --layer, else the lowest of the type the
+ * words need, else the lowest noorder (a power cut loses its volatile
+ * cache, and nothing written later reaches the disk below it), else the
+ * lowest faultinj.
+ */
+static const struct dms_member *dms_crash_layer(const char *name,
+						const struct dms_member *m,
+						int n, const char *layer,
+						enum dms_type need)
 {
 	const struct dms_member *t = NULL;
+	int i;
+
+	if (layer) {
+		t = dms_find_layer(name, m, n, layer);
+		if (!t)
+			dms_fail("stack '%s' has no layer '%s'", name, layer);
+		return t;
+	}
+	if (need != DMS_FAULTINJ)
+		for (i = 0; i < n && !t; i++)
+			if (m[i].type == DMS_NOORDER && dms_crashable(&m[i]))
+				t = &m[i];
+	if (need != DMS_NOORDER)
+		for (i = 0; i < n && !t; i++)
+			if (m[i].type == DMS_FAULTINJ && dms_crashable(&m[i]))
+				t = &m[i];
+	if (!t && need == DMS_NR_TYPES)
+		dms_fail("stack '%s' has no layer that can crash (faultinj or noorder)",
+			 name);
+	else if (!t)
+		dms_fail("stack '%s' has no %s layer (%s)", name,
+			 dms_type_name(need), need == DMS_NOORDER ?
+			 "keep and seed are noorder's crash policy" :
+			 "after is faultinj's");
+	return t;
+}
+
+/* The parsed status of one layer; 1 when parsed, else 0 (said why). */
+static int dms_layer_status(const struct dms_member *t, struct dms_status *st)
+{
+	char target[32], *status;
+	uint64_t length;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = dmd_table(t->info.name, 1, target, sizeof(target), &length,
+			&status);
+	if (ret) {
+		dms_fail("%s: cannot read its status: %s", t->info.name,
+			 strerror(-ret));
+		return 0;
+	}
+	ret = dms_status_parse(target, status, st);
+	if (ret <= 0)
+		dms_fail("%s: cannot read its status: unexpected %s status '%s'",
+			 t->info.name, target, status);
+	free(status);
+	return ret > 0;
+}
+
+static int dms_crash(const char *name, int argc, char **argv,
+		     const struct dms_opts *o)
+{
+	char err[DMS_ERR_LEN], msg[DMS_CRASH_MSG_LEN];
+	const struct dms_member *t;
+	struct dms_status st;
+	struct dms_crash cr;
 	struct dms_member *m;
-	int i, n, ret;
+	int n, ret;
+
+	memset(&st, 0, sizeof(st));
+	if (dms_crash_parse(argc, argv, &cr, err, sizeof(err)))
+		return dms_fail("%s", err);
+	if (dms_stack_need(name, &m, &n))
+		return 1;
+	t = dms_crash_layer(name, m, n, o->layer, cr.type);
+	if (!t) {
+		free(m);
+		return 1;
+	}
+	if (dms_crash_msg(&cr, t->type, msg, sizeof(msg), err, sizeof(err))) {
+		dms_fail("%s (layer %d): %s", t->info.name, t->layer, err);
+		free(m);
+		return 1;
+	}
+	ret = dms_send(t->info.name, msg, o);
+	if (ret || o->dry_run) {
+		free(m);
+		return ret;
+	}
+	if (cr.has_after) {
+		fprintf(stderr, "%s: %s (layer %d, faultinj) armed: the power is cut after %llu more writes\n",
+			DMS_PROG, t->info.name, t->layer,
+			(unsigned long long)cr.after);
+	} else if (t->type == DMS_FAULTINJ) {
+		fprintf(stderr, "%s: %s (layer %d, faultinj) crashed: writes are dropped until 'revive'\n",
+			DMS_PROG, t->info.name, t->layer);
+	} else if (dms_layer_status(t, &st)) {
+		fprintf(stderr, "%s: %s (layer %d, noorder) crashed: %s of the writes not yet on the device below kept, %s dropped; all I/O fails until 'revive'\n",
+			DMS_PROG, t->info.name, t->layer,
+			dms_status_get(&st, "crash_kept"),
+			dms_status_get(&st, "crash_dropped"));
+	} else {
+		ret = 1;
+	}
+	dms_status_free(&st);
+	free(m);
+	return ret;
+}
+
+/*
+ * Revives the layer named by --layer, or every faultinj and noorder
+ * layer whose status says crashed or armed.
+ */
+static int dms_revive(const char *name, const struct dms_opts *o)
+{
+	const struct dms_member *t;
+	struct dms_status st;
+	struct dms_member *m;
+	const char *cs;
+	int i, n, done = 0, ret = 0;
 
 	if (dms_stack_need(name, &m, &n))
 		return 1;
-	for (i = 0; i < n && !t; i++)
-		if (m[i].type == DMS_FAULTINJ)
-			t = &m[i];
-	for (i = 0; i < n && !t; i++)
-		if (m[i].type == DMS_NOORDER)
-			t = &m[i];
-	if (!t) {
+	if (o->layer) {
+		t = dms_find_layer(name, m, n, o->layer);
+		if (!t)
+			ret = dms_fail("stack '%s' has no layer '%s'", name,
+				       o->layer);
+		else
+			ret = dms_send(t->info.name, "revive", o);
 		free(m);
-		return dms_fail("stack '%s' has no layer that can crash (faultinj or noorder)",
-				name);
+		return ret;
 	}
-	ret = dms_send(t->info.name, "crash", o);
-	if (!ret && !o->dry_run)
-		fprintf(stderr, "%s: %s (layer %d, %s) crashed: writes are dropped until 'revive'\n",
-			DMS_PROG, t->info.name, t->layer, dms_type_name(t->type));
+	for (i = n - 1; i >= 0; i--) {
+		if (!dms_crashable(&m[i]))
+			continue;
+		if (!dms_layer_status(&m[i], &st)) {
+			ret = 1;
+			continue;
+		}
+		cs = dms_status_get(&st, "crash_state");
+		if (cs && strcmp(cs, "live")) {
+			if (dms_send(m[i].info.name, "revive", o))
+				ret = 1;
+			else if (!o->dry_run)
+				fprintf(stderr, "%s: %s (layer %d, %s) revived (it was %s)\n",
+					DMS_PROG, m[i].info.name, m[i].layer,
+					dms_type_name(m[i].type), cs);
+			done++;
+		}
+		dms_status_free(&st);
+	}
 	free(m);
+	if (!done && !ret)
+		return dms_fail("stack '%s' has no crashed layer", name);
 	return ret;
 }
 
@@ -983,6 +1113,10 @@ int main(int argc, char **argv)
 			o.json = 1;
 		} else if (!strcmp(a, "--force")) {
 			o.force = 1;
+		} else if (!strcmp(a, "--layer")) {
+			if (++i >= argc)
+				return dms_fail("%s needs a layer", a);
+			o.layer = argv[i];
 		} else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
 			if (++i >= argc)
 				return dms_fail("%s needs a file name", a);
@@ -1020,6 +1154,13 @@ int main(int argc, char **argv)
 	}
 	if (o.file)
 		return dms_fail("-f is for create only");
+	if (o.layer && strcmp(pos[0], "crash") && strcmp(pos[0], "revive"))
+		return dms_fail("--layer is for crash and revive only (message takes the layer as its argument)");
+	if (!strcmp(pos[0], "crash")) {
+		if (npos < 2)
+			return dms_fail("usage: dmstack crash NAME [after N] [keep none|all|prefix N|random PPM] [seed N]");
+		return dms_crash(pos[1], npos - 2, pos + 2, &o);
+	}
 	if (!strcmp(pos[0], "list")) {
 		if (npos != 1)
 			return dms_fail("usage: dmstack list");
@@ -1038,8 +1179,8 @@ int main(int argc, char **argv)
 		return dms_show(pos[1], &o);
 	if (!strcmp(pos[0], "status"))
 		return dms_status(pos[1], &o);
-	if (!strcmp(pos[0], "crash"))
-		return dms_crash(pos[1], &o);
+	if (!strcmp(pos[0], "revive"))
+		return dms_revive(pos[1], &o);
 	if (!strcmp(pos[0], "remove"))
 		return dms_remove(pos[1], &o);
 	dms_fail("unknown command '%s'", pos[0]);
