@@ -14,9 +14,7 @@
 
 #include "ct.h"
 #include "explore.h"
-#ifdef CT_HAVE_ORACLE
 #include "oracle.h"
-#endif
 
 static void ct_usage(FILE *fp)
 {
@@ -55,16 +53,10 @@ int main(int argc, char **argv)
 		return ct_replay_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "info"))
 		return ct_info_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "workload") || !strcmp(cmd, "verify")) {
-#ifdef CT_HAVE_ORACLE
-		return !strcmp(cmd, "workload") ?
-		       oracle_workload_main(argc - 1, argv + 1) :
-		       oracle_verify_main(argc - 1, argv + 1);
-#else
-		ct_err("%s: this crashtest was built without the data oracle", cmd);
-		return CT_EXIT_ERROR;
-#endif
-	}
+	if (!strcmp(cmd, "workload"))
+		return oracle_workload_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "verify"))
+		return oracle_verify_main(argc - 1, argv + 1);
 	ct_err("unknown command \"%s\"", cmd);
 	ct_usage(stderr);
 	return CT_EXIT_ERROR;
