@@ -4,7 +4,8 @@
  * shows it, talks to its layers and removes it again.
  *
  *   dmstack create NAME 'disk /dev/vdb | faultinj seed=7 | delay ms=5'
- *   dmstack show|status|crash|remove NAME,  dmstack message NAME LAYER MSG...
+ *   dmstack show|status|revive|remove NAME,  dmstack message NAME LAYER MSG...
+ *   dmstack crash NAME [after N | keep none|all|prefix N|random PPM] [seed N]
  *
  * A stack has no state file: every device carries the dm UUID
  * DMSTACK-<NAME>-<nn>-<type>[-<vdisk>], and the commands find a stack by
@@ -949,6 +950,10 @@ static int dms_revive(const char *name, const struct dms_opts *o)
 		if (!t)
 			ret = dms_fail("stack '%s' has no layer '%s'", name,
 				       o->layer);
+		else if (!dms_crashable(t))
+			ret = dms_fail("%s (layer %d): a %s layer cannot crash or revive (faultinj and noorder can)",
+				       t->info.name, t->layer,
+				       dms_type_name(t->type));
 		else
 			ret = dms_send(t->info.name, "revive", o);
 		free(m);

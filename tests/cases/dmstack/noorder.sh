@@ -311,6 +311,7 @@ check "remove nb" dmstack remove nb
 # ---- noorder only: crash, revive ---------------------------------------------
 check "create nc: zero | noorder" dmstack create nc "zero size=8M | noorder"
 bad "crash --layer of a layer that cannot" "nc-zero \\(layer 0\\): a zero layer cannot crash" --layer zero crash nc
+bad "revive --layer of a layer that cannot" "nc-zero \\(layer 0\\): a zero layer cannot crash or revive" --layer 0 revive nc
 check "crash nc keep random 1000 seed 3" dmstack crash nc keep random 1000 seed 3
 check_eq "nc crashed" crashed "$(field nc-noorder crash_state)"
 check "revive nc" dmstack revive nc
