@@ -5,7 +5,8 @@
 # missing devices, sizes and offsets past the end, misplaced layers, names
 # in use, a layer the kernel refuses (its reason shown, the layers below
 # removed again), a target that does not exist yet, removal of a mounted
-# stack, messages to unknown layers.  Each: exit status 1, a clear message
+# stack, messages to unknown layers, crash words without the layer they
+# are for.  Each: exit status 1, a clear message
 # on stderr, and the device-mapper devices exactly as before.
 # timeout: 300
 . "${0%/*}/../lib.sh"
@@ -94,12 +95,12 @@ bad "faultinj block_size=1000: the kernel's reason, lower layers removed" \
 	create k1 "disk $rd | linear | faultinj block_size=1000"
 grep -q "removed the 1 device below it again" err.txt; ok $? "says the layer below was removed"
 check "no k1 device left" stack_gone k1
-if grep -q noorder /proc/modules || modprobe dm-noorder 2>/dev/null; then
-	skip "noorder refused as unknown" "dm-noorder exists now"
+if modprobe dm-subsist 2>/dev/null; then
+	skip "subsist refused as unknown" "dm-subsist exists now"
 else
-	bad "noorder (no such target yet): the kernel's message, lower layers removed" \
-		"layer 3 \\(noorder\\) failed: unknown target type" \
-		create k1 "disk $rd | linear | faultinj | noorder flush=ignore"
+	bad "subsist (no such target yet): the kernel's message, lower layers removed" \
+		"layer 3 \\(subsist-pool\\) failed: unknown target type" \
+		create k1 "disk $rd | linear | faultinj | subsist vdisks=2"
 	grep -q "removed the 2 devices below it again" err.txt; ok $? "says both layers below were removed"
 fi
 
@@ -108,6 +109,12 @@ bad "show of an unknown stack" "no stack 'nope'" show nope
 bad "message to an unknown layer" "stack 't1' has no layer 'faultinj' \\(layers: t1-linear\\)" message t1 faultinj crash
 bad "message the target refuses" "t1-linear: message 'hello' refused" message t1 linear hello
 bad "crash without faultinj or noorder" "stack 't1' has no layer that can crash" crash t1
+bad "crash keep without noorder" "stack 't1' has no noorder layer \\(keep and seed are noorder's crash policy\\)" crash t1 keep all
+bad "crash after without faultinj" "stack 't1' has no faultinj layer \\(after is faultinj's\\)" crash t1 after 3
+bad "crash with an unknown word" "crash: unexpected 'now'" crash t1 now
+bad "crash --layer of a linear layer" "t1-linear \\(layer 1\\): a linear layer cannot crash" --layer linear crash t1
+bad "revive without a crashed layer" "stack 't1' has no crashed layer" revive t1
+bad "--layer without a layer" "--layer needs a layer" crash t1 --layer
 bad "unknown command" "unknown command 'explode'" explode t1
 bad "create without a spec" "usage: dmstack create NAME SPEC" create t1
 check "remove t1" dmstack remove t1
