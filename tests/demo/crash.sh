@@ -167,7 +167,7 @@ check "e2fsck names /photos (inode $ino)" grep -qi "inode $ino[^0-9]" fsck.out
 run dmsetup message demo 0 rule del 1
 run e2fsck -fn $dev
 
-hr "Summary"
+hr "Summary: power cuts on dm-faultinj"
 say "${results#?}"
 say "  type-aware: a corrupt read of /photos' block made e2fsck report inode $ino."
 say ""
