@@ -41,6 +41,8 @@ runo() {
 	return $_st
 }
 hr() { say ""; say "== $* =="; say ""; }
+# failed WHAT: say which step of the demo failed; returns 1.
+failed() { say "  FAILED: $*"; return 1; }
 
 ktap_begin
 need_module dm-mod brd loop ext4 ext2 dm-noorder
@@ -77,23 +79,24 @@ say "  crashtest workload mnt --seed $SEED $WL"
 say ""
 off=2048
 sz=$((96 * 2048))
-# bo_run MODE: sets BO_<field> lines in bo-MODE.txt (blkorder -k output).
+# bo_run MODE: the workload on a fresh ext4 over noorder (flush MODE, order
+# random) over vdb, both traced; blkorder's "-k" report in bo-MODE.txt.
 bo_run() {
 	dm_create demo-bo "0 $sz noorder /dev/vdb $off 6 flush $1 order random seed $SEED" ||
-		return 1
+		failed "dmsetup create" || return 1
 	dm=$(bo_dmname demo-bo)
 	mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 \
-		/dev/mapper/demo-bo || return 1
-	dm_message demo-bo drain || return 1
-	bt_start "tr-$1" "$dm" vdb || return 1
-	mount -t ext4 /dev/mapper/demo-bo mnt || return 1
+		/dev/mapper/demo-bo || failed "mkfs.ext4" || return 1
+	dm_message demo-bo drain || failed "drain" || return 1
+	bt_start "tr-$1" "$dm" vdb || failed "blktrace" || return 1
+	mount -t ext4 /dev/mapper/demo-bo mnt || failed "mount" || return 1
 	# shellcheck disable=SC2086
-	crashtest workload mnt --seed "$SEED" $WL >"wl-$1.out" || return 1
-	umount mnt && dm_message demo-bo drain || return 1
-	bt_stop >"bt-$1.log" || return 1
+	crashtest workload mnt --seed "$SEED" $WL >"wl-$1.out" ||
+		failed "crashtest workload" || return 1
+	umount mnt && dm_message demo-bo drain || failed "umount, drain" || return 1
+	bt_stop >"bt-$1.log" || failed "blktrace: $(cat "bt-$1.log")" || return 1
 	dm_remove demo-bo
-	blkorder -k -D "tr-$1" -u "$dm" -l vdb -o $off >"bo-$1.txt" || return 1
-	blkorder -D "tr-$1" -u "$dm" -l vdb -o $off >"bo-$1.out"
+	blkorder -k -D "tr-$1" -u "$dm" -l vdb -o $off >"bo-$1.txt"
 }
 for mode in honor ignore; do
 	if ! bo_run $mode; then
@@ -163,6 +166,12 @@ vsum() {
 		END { print s + 0 }'
 }
 
+# vcount FS MODEL: how many states of MODEL verify read.
+vcount() {
+	set -- "vlog-$1/$2":*
+	if [ -e "$1" ]; then echo $#; else echo 0; fi
+}
+
 rd=$(ramdisk 64) || bail "no ramdisk"
 # explore_fs FS NFSCK NORACLE: record the workload on FS over noorder,
 # explore NFSCK states with e2fsck and NORACLE with the oracle.  Output in
@@ -170,19 +179,22 @@ rd=$(ramdisk 64) || bail "no ramdisk"
 explore_fs() {
 	fs=$1 nfsck=$2 noracle=$3
 	dd if=/dev/zero of="$rd" bs=1M count=64 status=none
-	dm_create demo-ct "0 131072 noorder $rd 0 2 flush honor" || return 1
+	dm_create demo-ct "0 131072 noorder $rd 0 2 flush honor" ||
+		failed "dmsetup create" || return 1
 	if [ "$fs" = ext4 ]; then
 		mke2fs -q -F -t ext4 -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 \
 			/dev/mapper/demo-ct
 	else
 		mke2fs -q -F -t ext2 -b 4096 /dev/mapper/demo-ct
-	fi || return 1
+	fi || failed "mke2fs" || return 1
 	# A used disk: an earlier run of the workload wrote its files and
 	# deleted them; their blocks are free and still hold their data.
-	mount -t "$fs" /dev/mapper/demo-ct mnt || return 1
-	crashtest workload mnt/old --seed "$OLDSEED" $WLOLD >/dev/null || return 1
+	mount -t "$fs" /dev/mapper/demo-ct mnt || failed "mount" || return 1
+	# shellcheck disable=SC2086
+	crashtest workload mnt/old --seed "$OLDSEED" $WLOLD >/dev/null ||
+		failed "crashtest workload --seed $OLDSEED $WLOLD" || return 1
 	rm -r mnt/old
-	umount mnt || return 1
+	umount mnt || failed "umount" || return 1
 	cat >"wl-$fs.sh" <<WL
 set -e
 mount -t $fs "\$CRASHTEST_DEV" mnt
@@ -198,7 +210,8 @@ WL
 	runo "record-$fs.out" crashtest record -d /dev/mapper/demo-ct -o "rec-$fs" \
 		--seed "$SEED" -- sh "wl-$fs.sh"
 	dm_remove demo-ct
-	[ "$(ct_field "rec-$fs/meta" workload_status)" = 0 ] || return 1
+	[ "$(ct_field "rec-$fs/meta" workload_status)" = 0 ] ||
+		failed "crashtest record" || return 1
 	say ""
 	say "  The log: $(ct_field "rec-$fs/meta" records) records, $(ct_field "rec-$fs/meta" writes) writes" \
 		"($(($(ct_field "rec-$fs/meta" write_bytes) / 1024)) KiB), $(ct_field "rec-$fs/meta" flushes) flushes," \
@@ -219,7 +232,7 @@ WL
 	say ""
 	runo "fsck-$fs.out" crashtest explore "rec-$fs" -n "$nfsck" -j 2 --flush both \
 		--check e2fsck --show 3 -q
-	[ $? -le 1 ] || return 1
+	[ $? -le 1 ] || failed "crashtest explore" || return 1
 	say ""
 	if [ "$fs" = ext4 ]; then
 		say "And the data: the first $noracle of those draws again, each state"
@@ -237,13 +250,13 @@ WL
 	export DEMO_FS
 	runo "oracle-$fs.out" crashtest explore "rec-$fs" -n "$noracle" -j 2 --flush both \
 		--check "$PWD/oracle-check.sh" --show 3 -q
-	[ $? -le 1 ] || return 1
+	[ $? -le 1 ] || failed "crashtest explore" || return 1
 	say ""
 	say "  What verify read, over all the states of each model:"
 	col=1
 	for m in honor ignore; do
 		printf '  %-7s %s states read, %s with wrong data: blocks %s correct, %s older,\n' \
-			"$m:" "$(ls "vlog-$fs" | grep -c "^$m:")" \
+			"$m:" "$(vcount "$fs" $m)" \
 			"$(ct_count "oracle-$fs.out" 'wrong data' $col)" \
 			"$(vsum "$fs" $m correct)" "$(vsum "$fs" $m older)"
 		printf '          %s zeros, %s I/O errors, %s WRONG; %s bad sizes, %s unknown names.\n' \
@@ -254,7 +267,7 @@ WL
 	done
 	# A few WRONG blocks as verify named them, with their state.
 	for f in vlog-"$fs"/*; do
-		grep '^WRONG' "$f" | head -n 2 | sed "s|^|    ${f#vlog-$fs/}: |"
+		grep '^WRONG' "$f" | head -n 2 | sed "s|^|    ${f#vlog-"$fs"/}: |"
 	done | head -n 4
 	if grep -q '^WRONG.*another run' vlog-"$fs"/* 2>/dev/null; then
 		say "  (\"another run\": a block of the deleted files of the disk's earlier"
@@ -265,14 +278,18 @@ WL
 
 # ---------------------------------------------------------------------------
 hr "6. ext4: one record, the same crash states, honor against ignore"
+ext4_ok=0
 if ! explore_fs ext4 "$NFSCK" "$NORACLE"; then
 	fail "ext4: record and explore ran"
+	umount mnt 2>/dev/null
+	dm_gone demo-ct
 else
+	ext4_ok=1
 	pass "ext4: record and explore ran"
 	check_eq "ext4 honor: 0 unrecoverable states (e2fsck)" 0 \
 		"$(ct_count fsck-ext4.out unrecoverable 1)"
 	check_eq "ext4 honor: every state mounts and verify reads it" \
-		"$(ct_count oracle-ext4.out total 1)" "$(ls vlog-ext4 | grep -c '^honor:')"
+		"$(ct_count oracle-ext4.out total 1)" "$(vcount ext4 honor)"
 	check_eq "ext4 honor: 0 WRONG blocks" "0 0" \
 		"$(ct_count oracle-ext4.out 'wrong data' 1) $(vsum ext4 honor WRONG)"
 	i_bad=$(($(ct_count fsck-ext4.out total 2) - $(ct_count fsck-ext4.out clean 2) + \
@@ -285,58 +302,79 @@ fi
 
 # ---------------------------------------------------------------------------
 hr "7. ext2, no journal: the same workload"
-say "ext2 orders nothing; its fsync only flushes. A crash between two of its"
-say "flushes leaves whatever subset of its writes reached the disk."
+say "ext2 has no journal and orders nothing: its fsync writes and then"
+say "flushes. A crash between two flushes leaves whatever subset of its"
+say "writes reached the disk, honest disk or not."
 say ""
+ext2_ok=0
 if ! explore_fs ext2 $((NFSCK * 2 / 5)) $((NORACLE / 4)); then
 	fail "ext2: record and explore ran"
+	umount mnt 2>/dev/null
+	dm_gone demo-ct
 else
+	ext2_ok=1
 	pass "ext2: record and explore ran"
 fi
 
 # ---------------------------------------------------------------------------
 hr "Summary: one workload, the same crash states, flush honored or ignored"
+# cnt FILE CLASS COLUMN: ct_count, or "-" when that step did not run.
+cnt() {
+	if [ -f "$1" ]; then ct_count "$@"; else echo -; fi
+}
 row() {	# LABEL ext4-honor ext4-ignore ext2-honor ext2-ignore
 	printf '  %-28s %7s %7s   %7s %7s\n' "$@"
 }
-fsckrow() {	# LABEL CLASS
-	row "$1" "$(ct_count fsck-ext4.out "$2" 1)" "$(ct_count fsck-ext4.out "$2" 2)" \
-		"$(ct_count fsck-ext2.out "$2" 1)" "$(ct_count fsck-ext2.out "$2" 2)"
+crow() {	# LABEL PREFIX CLASS: a class of the explore runs PREFIX-<fs>.out
+	row "$1" "$(cnt "$2-ext4.out" "$3" 1)" "$(cnt "$2-ext4.out" "$3" 2)" \
+		"$(cnt "$2-ext2.out" "$3" 1)" "$(cnt "$2-ext2.out" "$3" 2)"
 }
-orow() {	# LABEL CLASS
-	row "$1" "$(ct_count oracle-ext4.out "$2" 1)" "$(ct_count oracle-ext4.out "$2" 2)" \
-		"$(ct_count oracle-ext2.out "$2" 1)" "$(ct_count oracle-ext2.out "$2" 2)"
+vrow() {	# LABEL FIELD: a field of verify, summed over the states read
+	row "$1" "$(vsum ext4 honor "$2")" "$(vsum ext4 ignore "$2")" \
+		"$(vsum ext2 honor "$2")" "$(vsum ext2 ignore "$2")"
 }
 row "" "ext4" "" "ext2" ""
 row "" honor ignore honor ignore
 say "  e2fsck after the crash"
-fsckrow "  states checked" total
-fsckrow "  clean" clean
-fsckrow "  repaired" repaired
-fsckrow "  unrecoverable" unrecoverable
+crow "  states checked" fsck total
+crow "  clean" fsck clean
+crow "  repaired" fsck repaired
+crow "  unrecoverable" fsck unrecoverable
 say "  data read back (verify)"
-row "  states read" "$(ls vlog-ext4 | grep -c '^honor:')" "$(ls vlog-ext4 | grep -c '^ignore:')" \
-	"$(ls vlog-ext2 2>/dev/null | grep -c '^honor:')" "$(ls vlog-ext2 2>/dev/null | grep -c '^ignore:')"
-orow "  mount failed" 'mount failed'
-orow "  states with wrong data" 'wrong data'
-row "  WRONG blocks" "$(vsum ext4 honor WRONG)" "$(vsum ext4 ignore WRONG)" \
-	"$(vsum ext2 honor WRONG)" "$(vsum ext2 ignore WRONG)"
+row "  states read" "$(vcount ext4 honor)" "$(vcount ext4 ignore)" \
+	"$(vcount ext2 honor)" "$(vcount ext2 ignore)"
+crow "  mount failed" oracle 'mount failed'
+crow "  states with wrong data" oracle 'wrong data'
+vrow "  WRONG blocks" WRONG
+vrow "  bad file sizes" badsize
+vrow "  unknown names" unknown
 say "  blkorder, ext4 live (order random)"
 row "  writes reordered on vdb" "$(bo_get bo-honor.txt order reordered_pct)%" \
 	"$(bo_get bo-ignore.txt order reordered_pct)%" "" ""
 row "  ordering violations" "$(bo_get bo-honor.txt order violations)" \
 	"$(bo_get bo-ignore.txt order violations)" "" ""
 say ""
-e4() { ct_count "$1-ext4.out" "$2" "$3"; }
-e2() { ct_count "$1-ext2.out" "$2" "$3"; }
-say "On a disk that keeps its flush promises, ext4 came back clean from"
-say "$(e4 fsck clean 1) of $(e4 fsck total 1) crash states, and the $(e4 oracle total 1) read back held $(vsum ext4 honor WRONG) WRONG blocks."
-say "On a disk that ignores them, the same crash points left $(($(e4 fsck total 2) - $(e4 fsck clean 2)))" \
-	"of $(e4 fsck total 2) states"
-say "needing repair ($(e4 fsck unrecoverable 2) unrecoverable), and $(e4 oracle 'wrong data' 2) of $(e4 oracle total 2) read back gave files"
-say "blocks that are not theirs ($(vsum ext4 ignore WRONG) WRONG blocks): e2fsck makes the file"
-say "system consistent, not the data right. ext2, which has no journal,"
-say "needed repair in $(e2 fsck repaired 1) of $(e2 fsck total 1) states with honor and $(e2 fsck repaired 2) of $(e2 fsck total 2) with ignore."
+# para TEXT...: a paragraph, folded to 72 columns.
+para() { printf '%s\n' "$*" | fold -s -w 72 | sed 's/ *$//'; }
+if [ $ext4_ok = 1 ]; then
+	e4() { ct_count "$1-ext4.out" "$2" "$3"; }
+	para "On a disk that keeps its flush promises, ext4 came back clean from" \
+		"$(e4 fsck clean 1) of $(e4 fsck total 1) crash states, and the" \
+		"$(e4 oracle total 1) read back held $(vsum ext4 honor WRONG) WRONG blocks." \
+		"On a disk that ignores them, the same crash points left" \
+		"$(($(e4 fsck total 2) - $(e4 fsck clean 2))) of $(e4 fsck total 2) states needing" \
+		"repair ($(e4 fsck unrecoverable 2) unrecoverable), and verify found wrong data in" \
+		"$(e4 oracle 'wrong data' 2) of the $(e4 oracle total 2) read back" \
+		"($(vsum ext4 ignore WRONG) WRONG blocks: blocks in a file that are not its own)." \
+		"e2fsck makes the file system consistent, not the data right."
+fi
+if [ $ext2_ok = 1 ]; then
+	e2() { ct_count "$1-ext2.out" "$2" "$3"; }
+	para "ext2, which has no journal, was not clean in" \
+		"$(($(e2 fsck total 1) - $(e2 fsck clean 1))) of $(e2 fsck total 1) states" \
+		"with honor and $(($(e2 fsck total 2) - $(e2 fsck clean 2))) of" \
+		"$(e2 fsck total 2) with ignore."
+fi
 say ""
 say "Seed $SEED; run again with SEED=$SEED make demo."
 ktap_end
