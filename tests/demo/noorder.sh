@@ -10,8 +10,8 @@
 # The checks: with honor, ext4 has 0 unrecoverable states and 0 WRONG
 # blocks; with ignore, the disk breaks the order ext4 asked for.
 # DEMO_STATES (states checked by e2fsck, default 100) and DEMO_ORACLE
-# (states mounted and read back, default 40) set ext4's budgets; ext2
-# gets 2/5 and 1/4 of them.
+# (states mounted and read back, default 60) set ext4's budgets; ext2
+# gets 2/5 and 1/6 of them.
 # timeout: 600
 C=/tests/cases
 [ -f "${0%/*}/../lib.sh" ] && C=${0%/*}/..
@@ -20,7 +20,7 @@ C=/tests/cases
 . "$C/blkorder/bo.lib"
 
 NFSCK=${DEMO_STATES:-100}
-NORACLE=${DEMO_ORACLE:-40}
+NORACLE=${DEMO_ORACLE:-60}
 # The oracle's workload: every block it writes names its file, offset and
 # version; fsync, fdatasync, sync and directory fsyncs in its mix, and an
 # fsync of the file touched after every 5th operation.
@@ -307,7 +307,7 @@ say "flushes. A crash between two flushes leaves whatever subset of its"
 say "writes reached the disk, honest disk or not."
 say ""
 ext2_ok=0
-if ! explore_fs ext2 $((NFSCK * 2 / 5)) $((NORACLE / 4)); then
+if ! explore_fs ext2 $((NFSCK * 2 / 5)) $((NORACLE / 6)); then
 	fail "ext2: record and explore ran"
 	umount mnt 2>/dev/null
 	dm_gone demo-ct
@@ -365,7 +365,8 @@ if [ $ext4_ok = 1 ]; then
 		"$(($(e4 fsck total 2) - $(e4 fsck clean 2))) of $(e4 fsck total 2) states needing" \
 		"repair ($(e4 fsck unrecoverable 2) unrecoverable), and verify found wrong data in" \
 		"$(e4 oracle 'wrong data' 2) of the $(e4 oracle total 2) read back" \
-		"($(vsum ext4 ignore WRONG) WRONG blocks: blocks in a file that are not its own)." \
+		"($(vsum ext4 ignore WRONG) WRONG blocks: blocks in a file that are not its own);" \
+		"$(e4 oracle 'mount failed' 2) would not even mount." \
 		"e2fsck makes the file system consistent, not the data right."
 fi
 if [ $ext2_ok = 1 ]; then
