@@ -41,6 +41,8 @@ runo() {
 	return $_st
 }
 hr() { say ""; say "== $* =="; say ""; }
+# para TEXT...: a paragraph, folded to 72 columns.
+para() { printf '%s\n' "$*" | fold -s -w 72 | sed 's/ *$//'; }
 # failed WHAT: say which step of the demo failed; returns 1.
 failed() { say "  FAILED: $*"; return 1; }
 
@@ -67,12 +69,12 @@ say "ignore' it returns at once and is only counted."
 
 # ---------------------------------------------------------------------------
 hr "5. Watching the order: blkorder on ext4 over noorder over vdb"
-say "The same workload twice, on a fresh ext4 over noorder (order random,"
-say "seed $SEED) over the virtio disk vdb, both devices under blktrace; the"
-say "cache is drained to vdb before the trace stops. blkorder reads the"
-say "binary traces and matches every write ext4 sent to its arrival on vdb."
-say "An ordering violation is a write that reached vdb before a write ext4"
-say "had already been told was durable (by a flush or a FUA)."
+para "The same workload twice, on a fresh ext4 over noorder (order random," \
+	"seed $SEED) over the virtio disk vdb, both devices under blktrace; the" \
+	"cache is drained to vdb before the trace stops. blkorder reads the" \
+	"binary traces and matches every write ext4 sent to its arrival on vdb." \
+	"An ordering violation is a write that reached vdb before a write ext4" \
+	"had already been told was durable (by a flush or a FUA)."
 say ""
 say "The workload (crashtest workload, the data oracle's):"
 say "  crashtest workload mnt --seed $SEED $WL"
@@ -201,11 +203,11 @@ mount -t $fs "\$CRASHTEST_DEV" mnt
 crashtest workload mnt --seed \$CRASHTEST_SEED $WL
 umount mnt
 WL
-	say "Record: $fs on noorder (flush honor) over a 64 MiB ramdisk. Not a new"
-	say "disk: an earlier, larger run of the workload (seed $OLDSEED) wrote its"
-	say "files there and deleted them, so free blocks hold old data. Then the"
-	say "workload runs once with noorder's write log on (every write with its"
-	say "data, every flush and FUA, in the order $fs submitted them):"
+	para "Record: $fs on noorder (flush honor) over a 64 MiB ramdisk. Not a new" \
+		"disk: an earlier, larger run of the workload (seed $OLDSEED) wrote its" \
+		"files there and deleted them, so free blocks hold old data. Then the" \
+		"workload runs once with noorder's write log on (every write with its" \
+		"data, every flush and FUA, in the order $fs submitted them):"
 	say ""
 	runo "record-$fs.out" crashtest record -d /dev/mapper/demo-ct -o "rec-$fs" \
 		--seed "$SEED" -- sh "wl-$fs.sh"
@@ -268,8 +270,9 @@ WL
 	# A few WRONG blocks as verify named them, with their state.
 	for f in vlog-"$fs"/*; do
 		grep '^WRONG' "$f" | head -n 2 | sed "s|^|    ${f#vlog-"$fs"/}: |"
-	done | head -n 4
-	if grep -q '^WRONG.*another run' vlog-"$fs"/* 2>/dev/null; then
+	done | head -n 4 >"wrong-$fs.txt"
+	cat "wrong-$fs.txt"
+	if grep -q 'another run' "wrong-$fs.txt"; then
 		say "  (\"another run\": a block of the deleted files of the disk's earlier"
 		say "  life, seed $OLDSEED; the file now shows data never written to it.)"
 	fi
@@ -354,8 +357,6 @@ row "  writes reordered on vdb" "$(bo_get bo-honor.txt order reordered_pct)%" \
 row "  ordering violations" "$(bo_get bo-honor.txt order violations)" \
 	"$(bo_get bo-ignore.txt order violations)" "" ""
 say ""
-# para TEXT...: a paragraph, folded to 72 columns.
-para() { printf '%s\n' "$*" | fold -s -w 72 | sed 's/ *$//'; }
 if [ $ext4_ok = 1 ]; then
 	e4() { ct_count "$1-ext4.out" "$2" "$3"; }
 	para "On a disk that keeps its flush promises, ext4 came back clean from" \
@@ -370,6 +371,7 @@ if [ $ext4_ok = 1 ]; then
 		"e2fsck makes the file system consistent, not the data right."
 fi
 if [ $ext2_ok = 1 ]; then
+	[ $ext4_ok = 1 ] && say ""
 	e2() { ct_count "$1-ext2.out" "$2" "$3"; }
 	para "ext2, which has no journal, was not clean in" \
 		"$(($(e2 fsck total 1) - $(e2 fsck clean 1))) of $(e2 fsck total 1) states" \
