@@ -457,6 +457,18 @@ static void test_determinism(void **state)
 	assert_int_equal(access(path("d"), F_OK), -1);
 }
 
+/*
+ * An extension by ftruncate past the model's capacity (seed 2 with these
+ * options) once read past the end of the per-block arrays.
+ */
+static void test_extend_past_capacity(void **state)
+{
+	(void)state;
+	assert_int_equal(WL("--dry-run", "--seed", "2", "--ops", "300",
+			    "--files", "16", "--max-blocks", "64"), 0);
+	assert_non_null(strstr(out, "workload (dry run): seed 2: 300 ops"));
+}
+
 /* ---- damage and its exact classification ---------------------------------- */
 
 static void test_other_files_block(void **state)
@@ -1003,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(test_generator),
 		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extend_past_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_files_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zeros, setup, teardown),

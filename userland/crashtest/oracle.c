@@ -310,6 +310,7 @@ static void orc_file_resize(struct orc_file *f, uint64_t size)
 {
 	uint64_t i;
 
+	orc_file_grow(f, size);		/* an extension is a hole: zeros */
 	for (i = size; i < f->size && i < f->cap; i++)
 		f->cur[i] = 0;
 	f->size = size;
