@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Benchmark (guest side) of dm-faultinj against dm-linear, in one boot, on
+# Benchmark (guest side) of our targets against dm-linear, in one boot, on
 # one brd ramdisk.  Run by bench/run through tests/vm/run --icount; see
 # bench/README.md.
 #
@@ -17,35 +17,65 @@
 #           (no type map is loaded): a rule without a range cannot be
 #           rejected by the hull, so every bio is compared with all 16
 #           rules; they never match either (checked the same way)
-# Jobs (fio, O_DIRECT, psync, one job, fixed size, not time based):
+#   noorder         noorder, flush honor, order fifo (cache_mb 64,
+#                   destage_ms 0: the defaults)
+#   noorder-ignore  the same with flush ignore
+#   noorder-random  flush honor, order random, seed 1
+# BENCH_CONFIGS selects a subset (in this order; linear is always run, it
+# is the baseline).
+# Jobs (fio, O_DIRECT, psync, one job, fixed size, not time based; every
+# write job ends with an fsync of the device, inside fio's measured time):
 #   randwrite4k   4 KiB random writes
 #   seqwrite1m    1 MiB sequential writes
 #   seqread1m     1 MiB sequential reads
+# Both write jobs write more than noorder's 64 MiB cache (128 MiB and
+# 512 MiB), so destaging happens during the run, and the fsync at the end
+# (a FLUSH, which "flush honor" holds until the whole cache is on the
+# ramdisk) puts the rest of the destage inside the clock too.
 # Rounds: a warm-up round of every (job, config), discarded, then
 # BENCH_ROUNDS measured rounds; in each round a job runs on every config in
-# turn (raw linear fi fi16 fi16s).
+# turn.
 #
 # Output, one line per fio run (parsed by bench/run):
 #   BENCH <round> <config> <job> <iops> <bw_kib> <runtime_ms> <ios>
-# <round> is "warmup" or 1..BENCH_ROUNDS; <bw_kib> is KiB/s.  Plus, for
-# the faultinj configurations, the target's counters after the run:
+# <round> is "warmup" or 1..BENCH_ROUNDS; <bw_kib> is KiB/s.  Plus, after
+# each run of a faultinj configuration, the target's counters:
 #   BENCHSTAT <round> <config> <job> reads=R writes=W dropped=D errored=E corrupted=C fired=F matched=M
-# and KTAP points: every run completed, and the rules of fi16 and fi16s
-# matched and fired 0 times while each counted the same bios as fi.
-# timeout: 1500
+# and after each run of a noorder configuration, its counters' change
+# over the run and what fio left in the cache when it returned:
+#   BENCHSTAT <round> <config> <job> reads=R writes=W read_hits=H destaged=D flushes=F flushes_ignored=I left_writes=N left_bytes=B
+# (for noorder-ignore the rest is then drained, outside fio's clock).
+# One BENCHCFG <config> <table> line per device-mapper configuration.
+# KTAP points: every run completed; the rules of fi16 and fi16s matched and
+# fired 0 times while each counted the same bios as fi; noorder saw every
+# fio I/O (dm may split it: the bios are counted), served no read from the
+# cache, and, with flush honor, had destaged every write when fio returned.
+# timeout: 2400
 . "${0%/*}/../lib.sh"
 
 ROUNDS=${BENCH_ROUNDS:-3}
 DEV_MB=256
 AREA_MB=${BENCH_AREA_MB:-128}		# fio's region, from sector 0
 RW4K_MB=${BENCH_RW4K_MB:-128}		# 4 KiB random writes: io_size
-SEQ_LOOPS=${BENCH_SEQ_LOOPS:-16}		# 1 MiB jobs: passes over the area
+SEQ_LOOPS=${BENCH_SEQ_LOOPS:-4}		# 1 MiB jobs: passes over the area
 NRULES=16
-CONFIGS="raw linear fi fi16 fi16s"
+ALL_CONFIGS="raw linear fi fi16 fi16s noorder noorder-ignore noorder-random"
 JOBS="randwrite4k seqwrite1m seqread1m"
 
+# The configurations asked for, in the canonical order, linear always.
+CONFIGS=
+for c in $ALL_CONFIGS; do
+	case " linear ${BENCH_CONFIGS:-$ALL_CONFIGS} " in
+	*" $c "*) CONFIGS="$CONFIGS $c" ;;
+	esac
+done
+CONFIGS=${CONFIGS# }
+has() { case " $CONFIGS " in *" $1 "*) return 0 ;; esac; return 1; }
+
 ktap_begin
-need_module dm-mod brd dm-faultinj
+need_module dm-mod brd
+case " $CONFIGS " in *" fi"*) need_module dm-faultinj ;; esac
+case " $CONFIGS " in *" noorder"*) need_module dm-noorder ;; esac
 need_cmd fio dmsetup
 
 rd=$(ramdisk $DEV_MB) || bail "no ramdisk"
@@ -56,53 +86,69 @@ AREA=$((AREA_MB * 2048))		# sectors fio may touch: [0, AREA)
 
 diag "ramdisk $rd, device $N sectors, fio area $AREA sectors;" \
 	"rounds $ROUNDS, randwrite4k ${RW4K_MB} MiB, 1 MiB jobs ${SEQ_LOOPS}x${AREA_MB} MiB"
+diag "configs: $CONFIGS"
 diag "kernel $(uname -r), $(fio --version)"
 
-check "dm-linear" dm_create b-lin "0 $N linear $rd 0"
-check "faultinj, no rules" dm_create b-fi "0 $N faultinj $rd 0 2 seed 1"
-check "faultinj, for 16 rules" dm_create b-fi16 "0 $N faultinj $rd 0 2 seed 1"
-check "faultinj, for 16 type rules" dm_create b-fi16s "0 $N faultinj $rd 0 2 seed 1"
+# table_of CONFIG: the device-mapper table (after "0 N") of CONFIG.
+table_of() {
+	case $1 in
+	linear) echo "linear $rd 0" ;;
+	fi|fi16|fi16s) echo "faultinj $rd 0 2 seed 1" ;;
+	noorder) echo "noorder $rd 0 4 flush honor order fifo" ;;
+	noorder-ignore) echo "noorder $rd 0 4 flush ignore order fifo" ;;
+	noorder-random) echo "noorder $rd 0 6 flush honor order random seed 1" ;;
+	esac
+}
+
+dev_of() {
+	case $1 in
+	raw) echo "$rd" ;;
+	*) echo "/dev/mapper/b-$1" ;;
+	esac
+}
+
+for c in $CONFIGS; do
+	[ $c = raw ] && continue
+	t=$(table_of $c)
+	check "$c: 0 $N $t" dm_create b-$c "0 $N $t"
+	echo "BENCHCFG $c 0 $N $t"
+done
 
 # 16 rules past the area: starts spread over [AREA, N), 8 sectors each,
 # op "any" so that every rule's scope is compared for every bio.
-st=0
-i=1
-while [ $i -le $NRULES ]; do
-	s=$((AREA + (i - 1) * ((N - AREA) / NRULES)))
-	dm_message b-fi16 rule add $i any error sectors $s 8 || st=1
-	i=$((i + 1))
-done
-ok $st "16 rules added, all beyond sector $AREA"
-dm_message b-fi16 rule list | sed 's/^/# /'
-[ "$(dmsetup status b-fi16 | awk '{ print $14 }')" = $NRULES ]
-ok $? "status shows $NRULES rules"
+if has fi16; then
+	st=0
+	i=1
+	while [ $i -le $NRULES ]; do
+		s=$((AREA + (i - 1) * ((N - AREA) / NRULES)))
+		dm_message b-fi16 rule add $i any error sectors $s 8 || st=1
+		i=$((i + 1))
+	done
+	ok $st "16 rules added, all beyond sector $AREA"
+	dm_message b-fi16 rule list | sed 's/^/# /'
+	[ "$(dmsetup status b-fi16 | awk '{ print $14 }')" = $NRULES ]
+	ok $? "status shows $NRULES rules"
+fi
 
 # 16 rules without a range, each scoped to its own block type (16 distinct
 # names, the most a device may know) and no type map loaded: no block has
 # a type, so they never match, but the per-op hull cannot reject a bio for
 # them: every bio is compared with every rule.
-st=0
-i=1
-while [ $i -le $NRULES ]; do
-	dm_message b-fi16s rule add $i any error type nosuch$i || st=1
-	i=$((i + 1))
-done
-ok $st "16 type rules added (types nosuch1..nosuch$NRULES)"
-dm_message b-fi16s rule list | sed 's/^/# /'
-[ "$(dmsetup status b-fi16s | awk '{ print $13 "/" $14 }')" = 0/$NRULES ]
-ok $? "status shows $NRULES rules and an empty type map"
+if has fi16s; then
+	st=0
+	i=1
+	while [ $i -le $NRULES ]; do
+		dm_message b-fi16s rule add $i any error type nosuch$i || st=1
+		i=$((i + 1))
+	done
+	ok $st "16 type rules added (types nosuch1..nosuch$NRULES)"
+	dm_message b-fi16s rule list | sed 's/^/# /'
+	[ "$(dmsetup status b-fi16s | awk '{ print $13 "/" $14 }')" = 0/$NRULES ]
+	ok $? "status shows $NRULES rules and an empty type map"
+fi
 
-dev_of() {
-	case $1 in
-	raw) echo "$rd" ;;
-	linear) echo /dev/mapper/b-lin ;;
-	fi) echo /dev/mapper/b-fi ;;
-	fi16) echo /dev/mapper/b-fi16 ;;
-	fi16s) echo /dev/mapper/b-fi16s ;;
-	esac
-}
-
-# fio_job JOB DEV OUT: one fio run, JSON to OUT.
+# fio_job JOB DEV OUT: one fio run, JSON to OUT.  The write jobs end with
+# an fsync of the device (end_fsync), counted in fio's runtime.
 fio_job() {
 	set -- "$1" "$2" "$3" --name="$1" --filename="$2" --output="$3" \
 		--output-format=json --direct=1 --ioengine=psync --numjobs=1 \
@@ -111,8 +157,8 @@ fio_job() {
 	j=$1 d=$2 o=$3
 	shift 3
 	case $j in
-	randwrite4k) fio "$@" --rw=randwrite --bs=4k --io_size=${RW4K_MB}M ;;
-	seqwrite1m) fio "$@" --rw=write --bs=1M --loops=$SEQ_LOOPS ;;
+	randwrite4k) fio "$@" --rw=randwrite --bs=4k --io_size=${RW4K_MB}M --end_fsync=1 ;;
+	seqwrite1m) fio "$@" --rw=write --bs=1M --loops=$SEQ_LOOPS --end_fsync=1 ;;
 	seqread1m) fio "$@" --rw=read --bs=1M --loops=$SEQ_LOOPS ;;
 	esac >/dev/null 2>fio.err
 }
@@ -131,32 +177,19 @@ fio_parse() {
 		END { printf "%.3f %.3f %d %d %d\n", iops, bw, rt, n, e }' "$1"
 }
 
-runs_ok=0 runs_bad=0 chk_bad=0
+# no_counters CONFIG: noorder's status as "reads writes read_hits
+# cached_writes cached_bytes destaged flushes flushes_ignored".
+no_counters() {
+	dmsetup status b-$1 | awk '{ print $4, $5, $6, $7, $8, $10, $11, $12 }'
+}
+
+runs_ok=0 runs_bad=0 chk_bad=0 no_bad=0
 fi_reads= fi_writes=
 
-# run ROUND JOB CONFIG: one fio run, one BENCH line; check the counters.
-run() {
-	r=$1 j=$2 c=$3 dev=$(dev_of "$3")
-	dir=write
-	[ $j = seqread1m ] && dir=read
-	case $c in fi*) dm_message b-$c stats reset ;; esac
-	if ! fio_job "$j" "$dev" fio.json; then
-		runs_bad=$((runs_bad + 1))
-		fail "fio $j on $c, round $r"
-		sed 's/^/# /' fio.err | tail -n 10
-		return
-	fi
-	set -- $(fio_parse fio.json $dir)
-	if [ "$5" != 0 ] || [ "$4" = 0 ]; then
-		runs_bad=$((runs_bad + 1))
-		fail "fio $j on $c, round $r: error $5, $4 I/Os"
-		return
-	fi
-	runs_ok=$((runs_ok + 1))
-	echo "BENCH $r $c $j $1 $2 $3 $4"
-	case $c in fi*) ;; *) return ;; esac
-
-	# The target's view of the run: counters and rules.
+# fi_after ROUND JOB CONFIG: faultinj's counters after a run; the 16-rule
+# configurations must have seen what fi saw and matched nothing.
+fi_after() {
+	r=$1 j=$2 c=$3
 	set -- $(dmsetup status b-$c)
 	reads=$4 writes=$5 dropped=$8 errored=$9 corrupted=${10}
 	shift 14
@@ -192,12 +225,87 @@ run() {
 	fi
 }
 
+# no_after ROUND JOB CONFIG IOS BEFORE...: noorder's counters over a run.
+# At least one bio per fio I/O (dm splits a bio longer than noorder's
+# limit or the device's max_sectors; the report shows how many); reads never hit the cache (it is empty when the
+# read job runs); with flush honor the end_fsync left nothing cached;
+# with flush ignore the fsync was ignored, and what is left is drained
+# here, outside fio's clock, so that every run starts with an empty cache.
+no_after() {
+	r=$1 j=$2 c=$3 ios=$4
+	shift 4
+	b_reads=$1 b_writes=$2 b_hits=$3 b_destaged=$6 b_flushes=$7 b_ign=$8
+	set -- $(no_counters $c)
+	reads=$(($1 - b_reads)) writes=$(($2 - b_writes)) hits=$(($3 - b_hits))
+	left_w=$4 left_b=$5 destaged=$(($6 - b_destaged))
+	flushes=$(($7 - b_flushes)) ign=$(($8 - b_ign))
+	echo "BENCHSTAT $r $c $j reads=$reads writes=$writes read_hits=$hits" \
+		"destaged=$destaged flushes=$flushes flushes_ignored=$ign" \
+		"left_writes=$left_w left_bytes=$left_b"
+	why=
+	case $j in
+	seqread1m)
+		[ $reads -ge $ios ] || why="$why reads $reads for $ios I/Os;"
+		[ $writes = 0 ] || why="$why $writes writes;"
+		[ $hits = 0 ] || why="$why $hits read hits;" ;;
+	*)
+		[ $writes -ge $ios ] || why="$why writes $writes for $ios I/Os;"
+		[ $flushes -ge 1 ] || why="$why no flush seen;"
+		if [ $c = noorder-ignore ]; then
+			[ $ign = $flushes ] || why="$why $ign of $flushes flushes ignored;"
+		else
+			[ $ign = 0 ] || why="$why $ign flushes ignored;"
+			[ $left_w = 0 ] && [ $left_b = 0 ] ||
+				why="$why $left_w writes ($left_b bytes) still cached after the fsync;"
+			[ $destaged = $writes ] || why="$why $destaged destaged of $writes;"
+		fi ;;
+	esac
+	if [ $c = noorder-ignore ]; then
+		dm_message b-$c drain || why="$why drain failed;"
+		set -- $(no_counters $c)
+		[ $4 = 0 ] && [ $5 = 0 ] || why="$why $4 writes cached after drain;"
+	fi
+	if [ -n "$why" ]; then
+		no_bad=$((no_bad + 1))
+		fail "$c $j round $r:$why"
+	fi
+}
+
+# run ROUND JOB CONFIG: one fio run, one BENCH line; check the counters.
+run() {
+	r=$1 j=$2 c=$3 dev=$(dev_of "$3")
+	dir=write
+	[ $j = seqread1m ] && dir=read
+	before=
+	case $c in
+	fi*) dm_message b-$c stats reset ;;
+	noorder*) before=$(no_counters $c) ;;
+	esac
+	if ! fio_job "$j" "$dev" fio.json; then
+		runs_bad=$((runs_bad + 1))
+		fail "fio $j on $c, round $r"
+		sed 's/^/# /' fio.err | tail -n 10
+		return
+	fi
+	set -- $(fio_parse fio.json $dir)
+	if [ "$5" != 0 ] || [ "$4" = 0 ]; then
+		runs_bad=$((runs_bad + 1))
+		fail "fio $j on $c, round $r: error $5, $4 I/Os"
+		return
+	fi
+	runs_ok=$((runs_ok + 1))
+	echo "BENCH $r $c $j $1 $2 $3 $4"
+	case $c in
+	fi*) fi_after "$r" "$j" "$c" ;;
+	noorder*) no_after "$r" "$j" "$c" "$4" $before ;;
+	esac
+}
+
 # brd allocates its pages at the first write: fill the area once.
 check "prefill $AREA_MB MiB of $rd" fio --name=prefill --filename="$rd" \
 	--direct=1 --ioengine=psync --rw=write --bs=1M --size=${AREA_MB}M \
 	--output=/dev/null
 
-t0=$(cut -d' ' -f1 /proc/uptime)
 for r in warmup $(seq 1 "$ROUNDS"); do
 	for j in $JOBS; do
 		for c in $CONFIGS; do
@@ -211,5 +319,11 @@ set -- $JOBS; nj=$#
 set -- $CONFIGS; nc=$#
 total=$(( (ROUNDS + 1) * nj * nc ))
 check_eq "all $total fio runs completed" "$total" "$runs_ok"
-check_eq "fi16, fi16s: the 16 rules never matched, they and fi saw the same bios; no faults injected (bad runs)" 0 "$chk_bad"
+if has fi16 || has fi16s; then
+	check_eq "fi16, fi16s: the 16 rules never matched, they and fi saw the same bios; no faults injected (bad runs)" 0 "$chk_bad"
+fi
+case " $CONFIGS " in
+*" noorder"*)
+	check_eq "noorder: saw every I/O, no read hits, flush honor: nothing cached after the fsync (bad runs)" 0 "$no_bad" ;;
+esac
 ktap_end
