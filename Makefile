@@ -4,7 +4,7 @@
 #   make check      host unit tests + VM cases; T=<area> runs a subset
 #   make demo       build, boot the VM, power cuts on dm-faultinj (ext4 vs ext2),
 #                   then ext4 on dm-noorder with flushes honoured or ignored
-#   make bench      benchmarks in the VM (ratios against dm-linear, same boot)
+#   make bench      benchmarks: fio in the VM (ratios to dm-linear, same boot), crash states per minute
 #   make sparse     modules under sparse (C=2)
 #   KDIR=<tree>     build against another kernel tree (default: scripts/kdir)
 
