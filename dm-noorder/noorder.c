@@ -169,6 +169,10 @@ struct no_c {
 	bool suspended;
 
 	mempool_t page_pool;
+	spinlock_t free_lock;		/* guards free_pages, nr_free */
+	struct list_head free_pages;	/* destaged copies' pages, for reuse */
+	unsigned long nr_free;
+	unsigned long max_free;		/* the cache's size in pages */
 	mempool_t blk_pool;
 	struct bio_set bs;
 
@@ -190,13 +194,56 @@ static const char *no_name(struct no_c *c)
 
 /* ---- cached writes ---------------------------------------------------- */
 
+/*
+ * Pages of destaged copies are kept for the next writes, up to the size of
+ * the cache: that spares the page allocator and the zeroing of every page
+ * it hands out (init_on_alloc), which cost more than the copy itself.
+ */
+static struct page *no_page_get(struct no_c *c)
+{
+	struct page *page = NULL;
+
+	spin_lock(&c->free_lock);
+	if (c->nr_free) {
+		page = list_first_entry(&c->free_pages, struct page, lru);
+		list_del(&page->lru);
+		c->nr_free--;
+	}
+	spin_unlock(&c->free_lock);
+	return page ? page : mempool_alloc(&c->page_pool, GFP_NOIO);
+}
+
+static void no_page_put(struct no_c *c, struct page *page)
+{
+	spin_lock(&c->free_lock);
+	if (c->nr_free < c->max_free) {
+		list_add(&page->lru, &c->free_pages);
+		c->nr_free++;
+		page = NULL;
+	}
+	spin_unlock(&c->free_lock);
+	if (page)
+		mempool_free(page, &c->page_pool);
+}
+
+static void no_pages_drop(struct no_c *c)
+{
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, &c->free_pages, lru) {
+		list_del(&page->lru);
+		mempool_free(page, &c->page_pool);
+	}
+	c->nr_free = 0;
+}
+
 static void no_rec_release(struct kref *ref)
 {
 	struct no_rec *rec = container_of(ref, struct no_rec, ref);
 	unsigned int i;
 
 	for (i = 0; i < rec->nr_pages; i++)
-		mempool_free(rec->pages[i], &rec->c->page_pool);
+		no_page_put(rec->c, rec->pages[i]);
 	kfree(rec);
 }
 
@@ -230,7 +277,7 @@ static struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
 	rec->nr_pages = nr_pages;
 	rec->wmap = (unsigned long *)&rec->pages[nr_pages];
 	for (i = 0; i < nr_pages; i++)
-		rec->pages[i] = mempool_alloc(&c->page_pool, GFP_NOIO);
+		rec->pages[i] = no_page_get(c);
 
 	bio_for_each_segment(bv, bio, iter) {
 		char *src = bvec_kmap_local(&bv);
@@ -767,17 +814,21 @@ static unsigned int no_destage_batch(struct no_c *c)
 	}
 	for (i = 0; i < n; i++) {
 		struct no_rec *rec = batch[i];
+		struct no_blk *b = NULL;
 		unsigned int s;
 
 		for_each_set_bit(s, rec->wmap, rec->nr_sectors) {
 			sector_t sec = rec->sector + s;
-			struct no_blk *b = __no_blk_find(c, sec >> NO_BLK_SHIFT);
 
+			if (!b || b->blk != sec >> NO_BLK_SHIFT)
+				b = __no_blk_find(c, sec >> NO_BLK_SHIFT);
 			if (!b || b->src[sec & (NO_BLK_SECTORS - 1)] != rec)
 				continue;
 			b->src[sec & (NO_BLK_SECTORS - 1)] = NULL;
-			if (__no_blk_empty(c, b))
+			if (__no_blk_empty(c, b)) {
 				list_add(&b->link, &freed);
+				b = NULL;
+			}
 		}
 		list_del_init(&rec->list);
 		c->nr_pending--;
@@ -1048,7 +1099,8 @@ static u32 no_log_flags(struct bio *bio)
 
 static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector)
 {
-	unsigned int nr = bio_sectors(bio);
+	unsigned int nr = min_t(unsigned int, bio_sectors(bio),
+				NO_MAX_REC_SECTORS);
 	u64 bytes = (u64)nr << SECTOR_SHIFT;
 	unsigned int nr_blks = ((sector + nr - 1) >> NO_BLK_SHIFT) -
 			       (sector >> NO_BLK_SHIFT) + 1;
@@ -1059,6 +1111,8 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector)
 	struct no_rec *rec;
 	unsigned int i;
 
+	if (nr < bio_sectors(bio))
+		dm_accept_partial_bio(bio, nr);	/* dm sends the rest again */
 	if (!no_reserve(c, bytes))
 		return DM_MAPIO_KILL;
 	rec = no_rec_alloc(c, bio, sector, nr);
@@ -1404,6 +1458,7 @@ static void noorder_dtr(struct dm_target *ti)
 	}
 	bioset_exit(&c->bs);
 	mempool_exit(&c->blk_pool);
+	no_pages_drop(c);
 	mempool_exit(&c->page_pool);
 	if (c->dev)
 		dm_put_device(ti, c->dev);
@@ -1439,6 +1494,8 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_LIST_HEAD(&c->pending);
 	INIT_LIST_HEAD(&c->flush_waiters);
 	INIT_LIST_HEAD(&c->log);
+	INIT_LIST_HEAD(&c->free_pages);
+	spin_lock_init(&c->free_lock);
 	c->blocks = RB_ROOT;
 	init_waitqueue_head(&c->space_wait);
 	mutex_init(&c->destage_mutex);
@@ -1463,6 +1520,7 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 	c->limit_bytes = (u64)c->cache_mb << 20;
+	c->max_free = c->limit_bytes >> PAGE_SHIFT;
 	prandom_seed_state(&c->order_rnd, c->seed);
 
 	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &c->dev);
@@ -1502,9 +1560,6 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		debugfs_create_file("log", 0400, c->dbg_dir, c, &no_log_fops);
 	}
 
-	r = dm_set_target_max_io_len(ti, NO_MAX_REC_SECTORS);
-	if (r)
-		goto bad;
 	ti->num_flush_bios = 1;
 	ti->flush_supported = true;	/* we are a volatile write cache */
 	ti->num_discard_bios = 1;
