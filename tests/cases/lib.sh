@@ -390,26 +390,23 @@ bytes_at() {	# DEV OFF COUNT
 
 FI_FIELDS="reads writes flushes discards dropped errored corrupted state crash_dropped type_extents nr_rules"
 
-# fi_stat DEV FIELD: one dm-faultinj status field by name (see FI_FIELDS).
-fi_stat() {
-	dmsetup status "$1" | awk -v f="$2" -v names="$FI_FIELDS" '{
+# dm_stat DEV "NAMES" FIELD: the status field called FIELD, when the
+# status fields (after "<start> <len> <target>") are called NAMES.
+dm_stat() {
+	dmsetup status "$1" | awk -v f="$3" -v names="$2" '{
 		n = split(names, k, " ")
 		for (i = 1; i <= n; i++)
 			if (k[i] == f)
 				print $(i + 3)
 	}'
 }
+
+# fi_stat DEV FIELD: one dm-faultinj status field by name (see FI_FIELDS).
+fi_stat() { dm_stat "$1" "$FI_FIELDS" "$2"; }
 
 # ---- dm-noorder -----------------------------------------------------------
 
 NO_FIELDS="reads writes read_hits cached_writes cached_bytes cached_blocks destaged flushes flushes_ignored fuas fuas_ignored discards crash_kept crash_dropped mode state log log_records log_bytes"
 
 # no_stat DEV FIELD: one dm-noorder status field by name (see NO_FIELDS).
-no_stat() {
-	dmsetup status "$1" | awk -v f="$2" -v names="$NO_FIELDS" '{
-		n = split(names, k, " ")
-		for (i = 1; i <= n; i++)
-			if (k[i] == f)
-				print $(i + 3)
-	}'
-}
+no_stat() { dm_stat "$1" "$NO_FIELDS" "$2"; }
