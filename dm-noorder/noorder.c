@@ -817,19 +817,20 @@ static unsigned int no_destage_batch(struct no_c *c)
 		struct no_blk *b = NULL;
 		unsigned int s;
 
+		/* Each node is looked up, and tested for emptiness, once. */
 		for_each_set_bit(s, rec->wmap, rec->nr_sectors) {
 			sector_t sec = rec->sector + s;
 
-			if (!b || b->blk != sec >> NO_BLK_SHIFT)
+			if (!b || b->blk != sec >> NO_BLK_SHIFT) {
+				if (b && __no_blk_empty(c, b))
+					list_add(&b->link, &freed);
 				b = __no_blk_find(c, sec >> NO_BLK_SHIFT);
-			if (!b || b->src[sec & (NO_BLK_SECTORS - 1)] != rec)
-				continue;
-			b->src[sec & (NO_BLK_SECTORS - 1)] = NULL;
-			if (__no_blk_empty(c, b)) {
-				list_add(&b->link, &freed);
-				b = NULL;
 			}
+			if (b && b->src[sec & (NO_BLK_SECTORS - 1)] == rec)
+				b->src[sec & (NO_BLK_SECTORS - 1)] = NULL;
 		}
+		if (b && __no_blk_empty(c, b))
+			list_add(&b->link, &freed);
 		list_del_init(&rec->list);
 		c->nr_pending--;
 		c->cached_bytes -= (u64)rec->nr_sectors << SECTOR_SHIFT;
