@@ -80,7 +80,16 @@ run_config() {
 # ---- flush honor, order fifo ------------------------------------------------
 run_config hf flush honor order fifo
 check "hf: flushes reach vdb" test "$(bo_get kv-hf vdb flushes)" -gt 1
-check_eq "hf: queued on vdb in ext4's order" 0 "$(bo_get kvq-hf order reordered)"
+# fifo destages in the order writes reached the target's map; two writes
+# queued at about the same time (Q on dm-0) may reach it the other way
+# round, and the remainder of a split bio is mapped after writes that came
+# in meanwhile: concurrent writes, no ordering between them.  So "in
+# order" allows 2% of the writes to move (random order moves ~50%).
+fifo_order() {	# tag
+	test "$(bo_get kvq-$1 order reordered)" -le \
+		$(($(bo_get kvq-$1 order upper_writes) / 50))
+}
+check "hf: queued on vdb in ext4's order (<= 2% moved)" fifo_order hf
 check_eq "hf: no ordering violation (Q)" 0 "$(bo_get kvq-hf order violations)"
 check_eq "hf: no ordering violation (D)" 0 "$(bo_get kv-hf order violations)"
 check "hf: --check passes" blkorder -D tr-hf -u "$dm" -l vdb -o $off --check
@@ -88,7 +97,7 @@ check "hf: --check passes" blkorder -D tr-hf -u "$dm" -l vdb -o $off --check
 # ---- flush ignore, order fifo ----------------------------------------------
 run_config if flush ignore order fifo
 check "if: only the drain's flush reaches vdb" test "$(bo_get kv-if vdb flushes)" -le 1
-check_eq "if: queued on vdb in ext4's order" 0 "$(bo_get kvq-if order reordered)"
+check "if: queued on vdb in ext4's order (<= 2% moved)" fifo_order if
 # ext4 flushes a block, then rewrites it: the cache keeps only the newest
 # data, so the flushed version never reaches vdb before later writes do.
 check "if: blocks rewritten in the cache (overwritten on the way)" \
