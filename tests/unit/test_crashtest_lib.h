@@ -173,15 +173,7 @@ static inline void make_record(const char *dir, const uint8_t *base,
 	m.flush = flush;
 	m.cache_mb = cache_mb;
 	m.seed = seed;
-	m.records = log.nr_ops;
-	m.writes = log.writes;
-	m.flushes = log.flushes;
-	m.fuas = log.fuas;
-	m.discards = log.discards;
-	m.marks = log.marks;
-	m.write_bytes = log.write_bytes;
-	m.log_bytes = log.size;
-	m.log_crc = log.crc;
+	ct_meta_set_log(&m, &log);
 	m.base_bytes = sectors * 512;
 	m.base_crc = ct_crc32c(0, base, sectors * 512);
 	free(log.ops);

@@ -329,3 +329,16 @@ void ct_meta_free(struct ct_meta *m)
 	memset(m, 0, sizeof(*m));
 	m->flush = CT_FLUSH_UNKNOWN;
 }
+
+void ct_meta_set_log(struct ct_meta *m, const struct ct_log *log)
+{
+	m->records = log->nr_ops;
+	m->writes = log->writes;
+	m->flushes = log->flushes;
+	m->fuas = log->fuas;
+	m->discards = log->discards;
+	m->marks = log->marks;
+	m->write_bytes = log->write_bytes;
+	m->log_bytes = log->size;
+	m->log_crc = log->crc;
+}

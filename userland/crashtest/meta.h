@@ -43,6 +43,9 @@ int ct_meta_read(const char *path, struct ct_meta *m, char *err,
 int ct_meta_match_log(const struct ct_meta *m, const struct ct_log *log,
 		      char *err, size_t errlen);
 
+/* Copies the log's counts, size and checksum into @m. */
+void ct_meta_set_log(struct ct_meta *m, const struct ct_log *log);
+
 void ct_meta_free(struct ct_meta *m);
 
 const char *ct_flush_name(int flush);

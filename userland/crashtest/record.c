@@ -477,15 +477,7 @@ int ct_record_main(int argc, char **argv)
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	m.created = tbuf;
 	m.seed = seed;
-	m.records = log.nr_ops;
-	m.writes = log.writes;
-	m.flushes = log.flushes;
-	m.fuas = log.fuas;
-	m.discards = log.discards;
-	m.marks = log.marks;
-	m.write_bytes = log.write_bytes;
-	m.log_bytes = log.size;
-	m.log_crc = log.crc;
+	ct_meta_set_log(&m, &log);
 	snprintf(path, sizeof(path), "%s/meta", dir);
 	ret = ct_meta_write(path, &m, err, sizeof(err));
 	free(m.command);
