@@ -512,34 +512,21 @@ static struct no_logent *no_logent_alloc(struct no_c *c)
 	return e;
 }
 
-/* Moves every unread entry to @out and resets the counters. */
-static void __no_log_take_all(struct no_c *c, struct list_head *out)
-{
-	lockdep_assert_held(&c->lock);
-	list_splice_init(&c->log, out);
-	c->log_records = 0;
-	c->log_bytes = 0;
-	c->log_seq = 0;
-}
-
-static void no_log_free_list(struct list_head *l)
-{
-	struct no_logent *e, *n;
-
-	list_for_each_entry_safe(e, n, l, list)
-		no_logent_free(e);
-}
-
 /* Discards the unread log; the caller holds log_read_mutex. */
 static void no_log_clear(struct no_c *c, enum no_log_state state)
 {
+	struct no_logent *e, *n;
 	LIST_HEAD(old);
 
 	spin_lock(&c->lock);
-	__no_log_take_all(c, &old);
+	list_splice_init(&c->log, &old);
+	c->log_records = 0;
+	c->log_bytes = 0;
+	c->log_seq = 0;
 	c->log_state = state;
 	spin_unlock(&c->lock);
-	no_log_free_list(&old);
+	list_for_each_entry_safe(e, n, &old, list)
+		no_logent_free(e);
 	if (c->log_cur) {
 		no_logent_free(c->log_cur);
 		c->log_cur = NULL;
