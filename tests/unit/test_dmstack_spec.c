@@ -211,11 +211,12 @@ static void test_subsist(void **state)
 	assert_int_equal(build("disk /dev/x | subsist vdisks=1 vdisk_size=1G block_size=4096 merge=all cache_blocks=128 meta_dev=/dev/y hash=sha256", DISK), 0);
 	assert_string_equal(line(0), "0 524288 subsist-pool /dev/x 1 2097152 10 block_size 4096 hash sha256 merge all cache_blocks 128 meta_dev /dev/y");
 	assert_string_equal(line(1), "0 2097152 subsist /dev/mapper/s-pool 0");
-	assert_int_equal(build("disk /dev/x | subsist vdisks=64", DISK), 0);
-	assert_int_equal(plan.nr, 65);
-	assert_string_equal(plan.devs[64].name, "s-63");
-	assert_err("disk /dev/x | subsist vdisks=0", -1, "layer 1 (subsist): vdisks=0: out of range (1-64)");
-	assert_err("disk /dev/x | subsist vdisks=65", -1, "out of range (1-64)");
+	assert_int_equal(build("disk /dev/x | subsist vdisks=14", DISK), 0);
+	assert_int_equal(plan.nr, 15);
+	assert_string_equal(plan.devs[14].name, "s-13");
+	assert_string_equal(line(14), "0 524288 subsist /dev/mapper/s-pool 13");
+	assert_err("disk /dev/x | subsist vdisks=0", -1, "layer 1 (subsist): vdisks=0: out of range (1-14)");
+	assert_err("disk /dev/x | subsist vdisks=15", -1, "out of range (1-14)");
 	assert_err("disk /dev/x | subsist", -1, "layer 1 (subsist): needs vdisks=<value>");
 	assert_err("disk /dev/x | subsist vdisks=2 | linear", -1,
 		   "layer 1 (subsist): must be the top layer");
@@ -225,6 +226,38 @@ static void test_subsist(void **state)
 		   "meta_dev=sdb: must be an absolute device path");
 	assert_err("disk /dev/x | linear | subsist vdisks=2 offset=8", -2,
 		   "subsist-pool takes no offset");
+}
+
+/* vdisk_size: its default, and what the kernel would refuse. */
+static void test_subsist_sizes(void **state)
+{
+	(void)state;
+	/* merge data/all: every vdisk as large as the device (overcommit). */
+	assert_int_equal(build("disk /dev/x | subsist vdisks=3 merge=all", 524289), 0);
+	assert_string_equal(line(0), "0 524289 subsist-pool /dev/x 3 524288 2 merge all");
+	assert_string_equal(line(3), "0 524288 subsist /dev/mapper/s-pool 2");
+	/* merge none: the device in vdisks equal parts of whole blocks. */
+	assert_int_equal(build("disk /dev/x | subsist vdisks=3 merge=none", DISK), 0);
+	assert_string_equal(line(0), "0 524288 subsist-pool /dev/x 3 174760 2 merge none");
+	assert_string_equal(line(1), "0 174760 subsist /dev/mapper/s-pool 0");
+	assert_int_equal(build("disk /dev/x | subsist vdisks=3 merge=none block_size=512", DISK), 0);
+	assert_string_equal(line(0), "0 524288 subsist-pool /dev/x 3 174762 4 block_size 512 merge none");
+	assert_int_equal(build("disk /dev/x | subsist vdisks=2 merge=none vdisk_size=128M", DISK), 0);
+	assert_string_equal(line(2), "0 262144 subsist /dev/mapper/s-pool 1");
+	assert_err("disk /dev/x | subsist vdisks=2 merge=none vdisk_size=262152", -2,
+		   "layer 1 (subsist): merge=none: 2 vdisks of 262152 sectors do not fit in the device below (524288 sectors)");
+	assert_err("disk /dev/x | subsist vdisks=2 vdisk_size=4097", -2,
+		   "vdisk_size 4097 sectors is not a multiple of the block size (4096 bytes)");
+	assert_int_equal(build("disk /dev/x | subsist vdisks=2 vdisk_size=4097 block_size=512", DISK), 0);
+	assert_err("disk /dev/x | subsist vdisks=2 block_size=8192", -1,
+		   "block_size=8192: must be one of 512|1024|2048|4096");
+	assert_err("disk /dev/x | subsist vdisks=2 cache_blocks=1048577", -1,
+		   "cache_blocks=1048577: out of range (0-1048576)");
+	assert_int_equal(build("disk /dev/x | subsist vdisks=2 cache_blocks=1048576", DISK), 0);
+	assert_int_equal(build("disk /dev/x | subsist vdisks=1", 7), -2);
+	assert_string_equal(err, "layer 1 (subsist): the device below (7 sectors) is smaller than one 4096-byte block");
+	assert_int_equal(build("disk /dev/x | subsist vdisks=14 merge=none", 8 * 13), -2);
+	assert_string_equal(err, "layer 1 (subsist): the device below (104 sectors) holds less than one 4096-byte block per vdisk");
 }
 
 static void test_duplicates(void **state)
@@ -383,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_targets),
 		cmocka_unit_test(test_noorder),
 		cmocka_unit_test(test_subsist),
+		cmocka_unit_test(test_subsist_sizes),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_multiline),
 		cmocka_unit_test(test_bad_specs),

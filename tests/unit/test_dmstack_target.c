@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Tests of dmstack's status parser and crash messages
- * (userland/dmstack/target.c): dm-faultinj's and dm-noorder's status
- * lines split into named fields, lines that are short, long or garbled
+ * (userland/dmstack/target.c): dm-faultinj's, dm-noorder's and
+ * dm-subsist's (pool and vdisk) status lines split into named fields, lines that are short, long or garbled
  * refused (so dmstack shows them raw), seeded mutations of good lines,
  * and the crash words turned into each target's message.
  */
@@ -131,6 +131,118 @@ static void test_noorder_bad(void **state)
 	}
 }
 
+/* The example of docs/dm-subsist.rst, every field different. */
+#define SP_LINE	"4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off"
+#define SV_LINE	"2 300 290 41 300 200 3 4"
+
+static void test_subsist_good(void **state)
+{
+	static const char *const sp_names[] = {
+		"block_size", "used", "total", "mapped", "shared", "saved",
+		"ratio", "cache_hits", "cache_misses", "merges", "collisions",
+		"mismatches", "meta_writes", "nospc", "mode", "commits", "hints",
+		NULL
+	};
+	static const char *const sp_vals[] = {
+		"4096", "300", "65536", "900", "301", "600", "3.00", "5", "6",
+		"602", "7", "8", "12", "9", "ok", "10", "off"
+	};
+	static const char *const sv_names[] = {
+		"index", "mapped", "shared", "reads", "writes", "merged", "cow",
+		"discarded", NULL
+	};
+	struct dms_status st;
+	int i;
+
+	(void)state;
+	assert_int_equal(parse("subsist-pool", SP_LINE, &st), 1);
+	assert_int_equal(st.nr, 17);
+	for (i = 0; sp_names[i]; i++) {
+		assert_string_equal(st.f[i].name, sp_names[i]);
+		assert_string_equal(st.f[i].val, sp_vals[i]);
+	}
+	dms_status_free(&st);
+	/* The other forms of ratio, mode, commits and hints. */
+	assert_int_equal(parse("subsist-pool",
+			       "512 0/18446744073709551615 0 0 0 1.00 0 0 0 0 0 0 0 out_of_space - on:0",
+			       &st), 1);
+	assert_string_equal(dms_status_get(&st, "total"), "18446744073709551615");
+	assert_string_equal(dms_status_get(&st, "mode"), "out_of_space");
+	assert_string_equal(dms_status_get(&st, "commits"), "-");
+	assert_string_equal(dms_status_get(&st, "hints"), "on:0");
+	dms_status_free(&st);
+	assert_int_equal(parse("subsist-pool",
+			       "4096 7/8 9 0 2 1.28 0 0 0 0 0 0 0 read_only 3 on:123",
+			       &st), 1);
+	assert_string_equal(dms_status_get(&st, "ratio"), "1.28");
+	assert_string_equal(dms_status_get(&st, "mode"), "read_only");
+	assert_string_equal(dms_status_get(&st, "hints"), "on:123");
+	dms_status_free(&st);
+	assert_int_equal(parse("subsist-pool", " " SP_LINE " \n", &st), 1);
+	dms_status_free(&st);
+
+	assert_int_equal(parse("subsist", SV_LINE, &st), 1);
+	assert_int_equal(st.nr, 8);
+	for (i = 0; sv_names[i]; i++)
+		assert_string_equal(st.f[i].name, sv_names[i]);
+	assert_string_equal(dms_status_get(&st, "index"), "2");
+	assert_string_equal(dms_status_get(&st, "discarded"), "4");
+	assert_null(dms_status_get(&st, "used"));
+	dms_status_free(&st);
+}
+
+static void test_subsist_bad(void **state)
+{
+	static const struct {
+		const char *target, *line;
+	} bad[] = {
+		{ "subsist-pool", "" },
+		/* used/total not split by '/', or half of it missing */
+		{ "subsist-pool", "4096 300 65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 300/ 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 /65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 1/2/3 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off" },
+		/* one field short, one too many */
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10" },
+		{ "subsist-pool", SP_LINE " 0" },
+		/* ratios that are not */
+		{ "subsist-pool", "4096 300/65536 900 301 600 3 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.0 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 .00 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.000 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.x0 5 6 602 7 8 12 9 ok 10 off" },
+		/* mode, commits, hints */
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 full 10 off" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok -- off" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on:" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on:x" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 of" },
+		/* a vdisk's line is not the pool's, nor the reverse */
+		{ "subsist-pool", SV_LINE },
+		{ "subsist", SP_LINE },
+		{ "subsist", "" },
+		{ "subsist", "2 300 290 41 300 200 3" },
+		{ "subsist", SV_LINE " 5" },
+		{ "subsist", "2 300 290 41 300 200 3 x" },
+		{ "subsist", "-2 300 290 41 300 200 3 4" },
+		{ NULL, NULL }
+	};
+	struct dms_status st;
+	int i;
+
+	(void)state;
+	for (i = 0; bad[i].target; i++) {
+		int r = parse(bad[i].target, bad[i].line, &st);
+
+		if (r != -EINVAL)
+			print_error("%s line '%s': got %d, want -EINVAL\n",
+				    bad[i].target, bad[i].line, r);
+		assert_int_equal(r, -EINVAL);
+		dms_status_free(&st);
+	}
+}
+
 static void test_faultinj(void **state)
 {
 	struct dms_status st;
@@ -241,6 +353,8 @@ static void test_mutations(void **state)
 		{ "noorder", "0 0 0 0 0 0 0 0 0 0 0 0 3 5 ignore crashed overflow 1 0" },
 		{ "faultinj", "1 8 0 0 1 1 1 live 0 0 3 1:1 2:1 3:1" },
 		{ "faultinj", "0 0 0 0 0 0 0 armed:40 0 17 0" },
+		{ "subsist-pool", SP_LINE },
+		{ "subsist", SV_LINE },
 	};
 	const char *env = getenv("SEED");
 	unsigned int s0 = env ? (unsigned int)strtoul(env, NULL, 0) : 20260;
@@ -252,7 +366,7 @@ static void test_mutations(void **state)
 	printf("# seed: %u (SEED=%u replays it)\n", s0, s0);
 	seed = s0;
 	for (i = 0; i < 20000; i++) {
-		const char *t = good[i % 4].target, *l = good[i % 4].line;
+		const char *t = good[i % 6].target, *l = good[i % 6].line;
 		size_t n = strlen(l), p;
 
 		memcpy(buf, l, n + 1);
@@ -285,7 +399,9 @@ static void test_mutations(void **state)
 		if (r == 1) {
 			accepted++;
 			/* What was accepted has the full layout. */
-			assert_int_equal(st.nr, strcmp(t, "noorder") ? 11 : 19);
+			assert_int_equal(st.nr, !strcmp(t, "noorder") ? 19 :
+					 !strcmp(t, "faultinj") ? 11 :
+					 !strcmp(t, "subsist") ? 8 : 17);
 			for (k = 0; k < st.nr; k++)
 				assert_non_null(st.f[k].val);
 		}
@@ -406,6 +522,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_noorder_good),
 		cmocka_unit_test(test_noorder_bad),
+		cmocka_unit_test(test_subsist_good),
+		cmocka_unit_test(test_subsist_bad),
 		cmocka_unit_test(test_faultinj),
 		cmocka_unit_test(test_faultinj_bad),
 		cmocka_unit_test(test_other_targets),

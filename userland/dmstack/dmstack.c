@@ -95,15 +95,25 @@ static void dms_json_str(const char *s)
 	putchar('"');
 }
 
-/* A number stays a JSON number; anything else becomes a string. */
+/*
+ * A number (an integer, or a decimal such as subsist's ratio "3.00")
+ * stays a JSON number; anything else becomes a string.
+ */
 static void dms_json_val(const char *s)
 {
 	const char *p = s;
 
-	if (*p && (p[0] != '0' || !p[1])) {
+	if (*p && (p[0] != '0' || !p[1] || p[1] == '.')) {
 		while (isdigit((unsigned char)*p))
 			p++;
-		if (!*p && p - s < 19) {
+		if (p > s && *p == '.' && isdigit((unsigned char)p[1])) {
+			for (p++; isdigit((unsigned char)*p); p++)
+				;
+			if (!*p && p - s < 24) {
+				fputs(s, stdout);
+				return;
+			}
+		} else if (!*p && p - s < 19) {
 			fputs(s, stdout);
 			return;
 		}
@@ -749,6 +759,11 @@ static const struct dms_member *dms_find_layer(const char *stack,
 		    !strcmp(dn + sl + 1, layer))
 			return &m[i];
 	}
+	/* "subsist" and "subsist-pool" name the pool (vdisks take no messages). */
+	if (!strcmp(layer, "subsist") || !strcmp(layer, "subsist-pool"))
+		for (i = 0; i < n; i++)
+			if (m[i].type == DMS_SUBSIST && m[i].vdisk < 0)
+				return &m[i];
 	idx = strtol(layer, &end, 10);
 	if (*layer && !*end)
 		for (i = 0; i < n; i++)

@@ -80,12 +80,13 @@ static const struct dms_optdef dms_opts_noorder[] = {
 
 static const struct dms_optdef dms_opts_subsist[] = {
 	DMS_PLACE,
+	/* The kernel's limits (dm-subsist/subsist.c), checked before it. */
 	{ "vdisks", DMS_K_NUM, NULL, 1, DMS_MAX_VDISKS },
 	{ "vdisk_size", DMS_K_SIZE, NULL, 0, 0 },
-	{ "block_size", DMS_K_NUM, NULL, 0, DMS_U32 },
+	{ "block_size", DMS_K_WORD, "512|1024|2048|4096", 0, 0 },
 	{ "hash", DMS_K_WORD, "crc32c|xxhash64|sha256", 0, 0 },
 	{ "merge", DMS_K_WORD, "data|all|none", 0, 0 },
-	{ "cache_blocks", DMS_K_NUM, NULL, 0, DMS_U64 },
+	{ "cache_blocks", DMS_K_NUM, NULL, 0, 1048576 },
 	{ "meta_dev", DMS_K_PATH, NULL, 0, 0 },
 	{ NULL }
 };
@@ -653,6 +654,26 @@ int dms_table_noorder(const struct dms_layer *l, const char *dev,
 	return dms_emit(buf, len, dev, offset, "", nr, feat);
 }
 
+/*
+ * The size of each vdisk in sectors: vdisk_size, else the whole device
+ * (thin-style overcommit: merged blocks take no space), or with merge
+ * none, where vdisk i owns blocks [i*vblocks, (i+1)*vblocks), the device
+ * cut into nr_vdisks equal parts (whole blocks).  0 when it cannot be.
+ */
+uint64_t dms_subsist_vdisk_sectors(const struct dms_layer *l,
+				   uint64_t dev_sectors)
+{
+	const char *merge = dms_opt(l, "merge"), *bs = dms_opt(l, "block_size");
+	uint64_t bsec = (bs ? strtoull(bs, NULL, 10) : 4096) / 512;
+	uint64_t nv = strtoull(dms_opt(l, "vdisks"), NULL, 10);
+
+	if (dms_opt(l, "vdisk_size"))
+		return dms_opt_size(l, "vdisk_size", 0);
+	if (merge && !strcmp(merge, "none"))
+		return nv ? dev_sectors / nv / bsec * bsec : 0;
+	return dev_sectors / bsec * bsec;
+}
+
 /* "<data_dev> <nr_vdisks> <vdisk_sectors> [<#f> <features>]" */
 int dms_table_subsist_pool(const struct dms_layer *l, const char *dev,
 			   uint64_t dev_sectors, char *buf, size_t len)
@@ -661,7 +682,7 @@ int dms_table_subsist_pool(const struct dms_layer *l, const char *dev,
 		"block_size", "hash", "merge", "cache_blocks", "meta_dev", NULL
 	};
 	char feat[DMS_PATH_LEN + 128];
-	uint64_t vsize = dms_opt_size(l, "vdisk_size", dev_sectors);
+	uint64_t vsize = dms_subsist_vdisk_sectors(l, dev_sectors);
 	int nr, n;
 
 	dms_features(l, keys, feat, sizeof(feat), &nr);
@@ -710,6 +731,44 @@ static struct dms_dev *dms_plan_dev(struct dms_plan *plan, int idx,
 	snprintf(d->uuid, sizeof(d->uuid), DMS_UUID_PREFIX "%s-%02d-%s", name,
 		 idx, uuid_suffix);
 	return d;
+}
+
+/*
+ * What dm-subsist would refuse in the pool's table, said in dmstack's
+ * words: vdisk_size a multiple of the block size, and with merge none
+ * room for every vdisk.
+ */
+static int dms_plan_subsist_check(const struct dms_layer *l, uint64_t size,
+				  char *err, size_t len, int idx)
+{
+	const char *merge = dms_opt(l, "merge"), *bs = dms_opt(l, "block_size");
+	uint64_t bytes = bs ? strtoull(bs, NULL, 10) : 4096;
+	uint64_t nv = strtoull(dms_opt(l, "vdisks"), NULL, 10);
+	uint64_t vs = dms_subsist_vdisk_sectors(l, size);
+	int none = merge && !strcmp(merge, "none");
+
+	if (size < bytes / 512)
+		return dms_plan_err(err, len, idx, l,
+				    "the device below (%llu sectors) is smaller than one %llu-byte block",
+				    (unsigned long long)size,
+				    (unsigned long long)bytes);
+	if (!vs)
+		return dms_plan_err(err, len, idx, l,
+				    "the device below (%llu sectors) holds less than one %llu-byte block per vdisk",
+				    (unsigned long long)size,
+				    (unsigned long long)bytes);
+	if (vs % (bytes / 512))
+		return dms_plan_err(err, len, idx, l,
+				    "vdisk_size %llu sectors is not a multiple of the block size (%llu bytes)",
+				    (unsigned long long)vs,
+				    (unsigned long long)bytes);
+	if (none && vs > size / nv)
+		return dms_plan_err(err, len, idx, l,
+				    "merge=none: %llu vdisks of %llu sectors do not fit in the device below (%llu sectors)",
+				    (unsigned long long)nv,
+				    (unsigned long long)vs,
+				    (unsigned long long)size);
+	return 0;
 }
 
 int dms_plan_build(const struct dms_spec *spec, const char *name,
@@ -780,6 +839,9 @@ int dms_plan_build(const struct dms_spec *spec, const char *name,
 			if (base + off)
 				return dms_plan_err(err, len, i, l,
 						    "subsist-pool takes no offset: it needs a device that starts at sector 0 of the device below");
+			ret = dms_plan_subsist_check(l, size, err, len, i);
+			if (ret)
+				return ret;
 			d = dms_plan_dev(plan, i, l, name, "pool", "subsist", -1);
 			d->length = size;
 			strcpy(d->target, "subsist-pool");
@@ -793,7 +855,7 @@ int dms_plan_build(const struct dms_spec *spec, const char *name,
 				snprintf(usuffix, sizeof(usuffix), "subsist-%d", v);
 				d = dms_plan_dev(plan, i, l, name, suffix,
 						 usuffix, v);
-				d->length = dms_opt_size(l, "vdisk_size", size);
+				d->length = dms_subsist_vdisk_sectors(l, size);
 				strcpy(d->target, "subsist");
 				snprintf(d->params, sizeof(d->params),
 					 "/dev/mapper/%s-pool %d", name, v);

@@ -15,7 +15,7 @@
 #define DMS_PROG		"dmstack"
 #define DMS_MAX_LAYERS		16
 #define DMS_MAX_OPTS		16
-#define DMS_MAX_VDISKS		64
+#define DMS_MAX_VDISKS		14	/* dm-subsist's nr_vdisks: 1..14 */
 #define DMS_MAX_DEVS		(DMS_MAX_LAYERS + DMS_MAX_VDISKS)
 #define DMS_NAME_MAX		64	/* a stack's NAME */
 #define DMS_DEV_LEN		128	/* DM_NAME_LEN */
@@ -102,6 +102,8 @@ int dms_table_delay(const struct dms_layer *l, const char *dev,
 		    uint64_t offset, char *buf, size_t len);
 int dms_table_noorder(const struct dms_layer *l, const char *dev,
 		      uint64_t offset, char *buf, size_t len);
+uint64_t dms_subsist_vdisk_sectors(const struct dms_layer *l,
+				   uint64_t dev_sectors);
 int dms_table_subsist_pool(const struct dms_layer *l, const char *dev,
 			   uint64_t dev_sectors, char *buf, size_t len);
 

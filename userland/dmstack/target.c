@@ -4,7 +4,7 @@
  * and their crash messages.
  *
  * A status line is checked word by word against its target's layout
- * (docs/dm-faultinj.rst; dm-noorder's status in dm-noorder/noorder.c):
+ * (docs/dm-faultinj.rst, docs/dm-noorder.rst, docs/dm-subsist.rst):
  * a line that does not match (garbled, cut short, another version of the
  * module) is refused, and the caller shows it raw rather than naming
  * the wrong numbers.
@@ -22,6 +22,9 @@ enum dms_wkind {
 	DMS_W_NUM,		/* a decimal number (u64) */
 	DMS_W_WORD,		/* one of "a|b|c" */
 	DMS_W_FI_CRASH,		/* live, crashed or armed:<n> */
+	DMS_W_RATIO,		/* <n>.<dd> */
+	DMS_W_NUM_DASH,		/* a number, or "-" */
+	DMS_W_HINTS,		/* off or on:<n> */
 };
 
 struct dms_wdef {
@@ -54,6 +57,30 @@ static const struct dms_wdef dms_no_words[] = {
 	{ "crash_state", DMS_W_WORD, "live|crashed" },
 	{ "log_state", DMS_W_WORD, "off|on|overflow" },
 	DMS_NUMW("log_records"), DMS_NUMW("log_bytes"),
+	{ NULL }
+};
+
+/*
+ * subsist-pool: "<block_size> <used>/<total> <mapped> ..."; the second
+ * word is split at its '/' into used and total before the check.
+ */
+static const struct dms_wdef dms_sp_words[] = {
+	DMS_NUMW("block_size"), DMS_NUMW("used"), DMS_NUMW("total"),
+	DMS_NUMW("mapped"), DMS_NUMW("shared"), DMS_NUMW("saved"),
+	{ "ratio", DMS_W_RATIO, NULL },
+	DMS_NUMW("cache_hits"), DMS_NUMW("cache_misses"),
+	DMS_NUMW("merges"), DMS_NUMW("collisions"), DMS_NUMW("mismatches"),
+	DMS_NUMW("meta_writes"), DMS_NUMW("nospc"),
+	{ "mode", DMS_W_WORD, "ok|out_of_space|read_only" },
+	{ "commits", DMS_W_NUM_DASH, NULL },
+	{ "hints", DMS_W_HINTS, NULL },
+	{ NULL }
+};
+
+static const struct dms_wdef dms_sv_words[] = {
+	DMS_NUMW("index"), DMS_NUMW("mapped"), DMS_NUMW("shared"),
+	DMS_NUMW("reads"), DMS_NUMW("writes"), DMS_NUMW("merged"),
+	DMS_NUMW("cow"), DMS_NUMW("discarded"),
 	{ NULL }
 };
 
@@ -96,6 +123,24 @@ static int dms_word_ok(const struct dms_wdef *d, const char *s)
 		if (!strcmp(s, "live") || !strcmp(s, "crashed"))
 			return 1;
 		return !strncmp(s, "armed:", 6) && dms_is_u64(s + 6, NULL);
+	case DMS_W_RATIO: {
+		const char *dot = strchr(s, '.');
+		char whole[24];
+
+		if (!dot || (size_t)(dot - s) >= sizeof(whole) ||
+		    strlen(dot + 1) != 2 || !isdigit((unsigned char)dot[1]) ||
+		    !isdigit((unsigned char)dot[2]))
+			return 0;
+		memcpy(whole, s, dot - s);
+		whole[dot - s] = '\0';
+		return dms_is_u64(whole, NULL);
+	}
+	case DMS_W_NUM_DASH:
+		return !strcmp(s, "-") || dms_is_u64(s, NULL);
+	case DMS_W_HINTS:
+		if (!strcmp(s, "off"))
+			return 1;
+		return !strncmp(s, "on:", 3) && dms_is_u64(s + 3, NULL);
 	}
 	return 0;
 }
@@ -110,7 +155,7 @@ static int dms_split(struct dms_status *st, char ***words)
 		p += strspn(p, " \t\n");
 		if (!*p)
 			break;
-		if (n == cap) {
+		if (n + 1 >= cap) {	/* a spare slot: see dms_parse_subsist_pool */
 			cap = cap ? 2 * cap : 32;
 			tmp = realloc(w, cap * sizeof(*w));
 			if (!tmp) {
@@ -184,6 +229,37 @@ static int dms_parse_noorder(struct dms_status *st, char **w, int n)
 	return n == st->nr ? 0 : -EINVAL;
 }
 
+/*
+ * "<block_size> <used>/<total> ...": the words with the second one split
+ * in two (w has room for one more word: dms_split over-allocates).
+ */
+static int dms_parse_subsist_pool(struct dms_status *st, char **w, int n)
+{
+	char *slash;
+	int i;
+
+	if (n < 2)
+		return -EINVAL;
+	slash = strchr(w[1], '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	for (i = n; i > 2; i--)
+		w[i] = w[i - 1];
+	w[2] = slash + 1;
+	n++;
+	if (dms_fixed(st, dms_sp_words, w, n))
+		return -EINVAL;
+	return n == st->nr ? 0 : -EINVAL;
+}
+
+static int dms_parse_subsist(struct dms_status *st, char **w, int n)
+{
+	if (dms_fixed(st, dms_sv_words, w, n))
+		return -EINVAL;
+	return n == st->nr ? 0 : -EINVAL;
+}
+
 int dms_status_parse(const char *target, const char *line,
 		     struct dms_status *st)
 {
@@ -196,6 +272,10 @@ int dms_status_parse(const char *target, const char *line,
 		parse = dms_parse_faultinj;
 	else if (!strcmp(target, "noorder"))
 		parse = dms_parse_noorder;
+	else if (!strcmp(target, "subsist-pool"))
+		parse = dms_parse_subsist_pool;
+	else if (!strcmp(target, "subsist"))
+		parse = dms_parse_subsist;
 	else
 		return 0;
 	st->buf = strdup(line);
