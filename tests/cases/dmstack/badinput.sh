@@ -3,8 +3,8 @@
 #
 # dmstack refuses bad input: malformed specs, unknown layers and options,
 # missing devices, sizes and offsets past the end, misplaced layers, names
-# in use, a layer the kernel refuses (its reason shown, the layers below
-# removed again), a target that does not exist yet, removal of a mounted
+# in use, layers the kernel refuses (its reason shown, the layers below
+# removed again), removal of a mounted
 # stack, messages to unknown layers, crash words without the layer they
 # are for.  Each: exit status 1, a clear message
 # on stderr, and the device-mapper devices exactly as before.
@@ -67,7 +67,11 @@ bad "bottom layer with nothing below" "layer 0 \\(linear\\): has no device below
 bad "source above the bottom" "layer 1 \\(zero\\): can only be the bottom layer" create t1 "disk $rd | zero size=1M"
 bad "a disk alone" "nothing to create" create t1 "disk $rd"
 bad "subsist not on top" "layer 1 \\(subsist\\): must be the top layer" create t1 "disk $rd | subsist vdisks=2 | linear"
-bad "subsist vdisks=0" "vdisks=0: out of range \\(1-64\\)" create t1 "disk $rd | subsist vdisks=0"
+bad "subsist vdisks=0" "vdisks=0: out of range \\(1-14\\)" create t1 "disk $rd | subsist vdisks=0"
+bad "subsist vdisks=15 (dm-subsist's limit is 14)" "vdisks=15: out of range \\(1-14\\)" create t1 "disk $rd | subsist vdisks=15"
+bad "subsist block_size=8192" "block_size=8192: must be one of 512\\|1024\\|2048\\|4096" create t1 "disk $rd | subsist vdisks=2 block_size=8192"
+bad "subsist merge=none vdisks that do not fit" "merge=none: 2 vdisks of 393216 sectors do not fit in the device below \\(524288 sectors\\)" \
+	create t1 "disk $rd | subsist vdisks=2 merge=none vdisk_size=192M"
 bad "subsist without vdisks" "needs vdisks=" create t1 "disk $rd | subsist hash=crc32c"
 printf 'disk %s\nlinear\nfaultinj bogus=1\n' "$rd" >bogus.spec
 bad "line number in a spec file" "line 3: layer 2 \\(faultinj\\): unknown option 'bogus'" \
@@ -95,14 +99,15 @@ bad "faultinj block_size=1000: the kernel's reason, lower layers removed" \
 	create k1 "disk $rd | linear | faultinj block_size=1000"
 grep -q "removed the 1 device below it again" err.txt; ok $? "says the layer below was removed"
 check "no k1 device left" stack_gone k1
-if modprobe dm-subsist 2>/dev/null; then
-	skip "subsist refused as unknown" "dm-subsist exists now"
-else
-	bad "subsist (no such target yet): the kernel's message, lower layers removed" \
-		"layer 3 \\(subsist-pool\\) failed: unknown target type" \
-		create k1 "disk $rd | linear | faultinj | subsist vdisks=2"
-	grep -q "removed the 2 devices below it again" err.txt; ok $? "says both layers below were removed"
-fi
+# dm-flakey's own check: up + down must not be 0 (dmstack passes 0 on).
+bad "flakey up=0 down=0: the kernel's reason, two lower layers removed" \
+	"layer 3 \\(flakey\\) failed: Total \\(up \\+ down\\) interval is zero \\(Invalid argument\\)" \
+	create k1 "disk $rd | linear | faultinj | flakey up=0"
+grep -q "removed the 2 devices below it again" err.txt; ok $? "says both layers below were removed"
+check "no k1 device left after the flakey refusal" stack_gone k1
+bad "flakey features in conflict: the kernel's reason" \
+	"layer 1 \\(flakey\\) failed: Feature error_writes conflicts with feature drop_writes" \
+	create k1 "disk $rd | flakey up=1 drop_writes error_writes"
 
 # ---- existing stacks ---------------------------------------------------------
 bad "show of an unknown stack" "no stack 'nope'" show nope
