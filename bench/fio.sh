@@ -21,6 +21,16 @@
 #                   destage_ms 0: the defaults)
 #   noorder-ignore  the same with flush ignore
 #   noorder-random  flush honor, order random, seed 1
+#   subsist         dm-subsist: a pool of one vdisk over the ramdisk
+#                   (merge data, hash crc32c, no meta_dev: the defaults);
+#                   fio runs on the vdisk.  fio's data are unique per 4 KiB
+#                   block (its default scramble_buffers writes each
+#                   sector's offset and the time into it), so nothing can
+#                   merge, and with one vdisk nothing may: every write is
+#                   hashed, looked up and indexed, which is the cost
+#   subsist-meta    the same with meta_dev on a second ramdisk (every
+#                   fsync commits the metadata)
+#   subsist-none    the same with merge none (a plain partition: no hash)
 # BENCH_CONFIGS selects a subset (in this order; linear is always run, it
 # is the baseline).
 # Jobs (fio, O_DIRECT, psync, one job, fixed size, not time based; every
@@ -45,11 +55,28 @@
 # over the run and what fio left in the cache when it returned:
 #   BENCHSTAT <round> <config> <job> reads=R writes=W read_hits=H destaged=D flushes=F flushes_ignored=I left_writes=N left_bytes=B
 # (for noorder-ignore the rest is then drained, outside fio's clock).
-# One BENCHCFG <config> <table> line per device-mapper configuration.
+# and after each run of a subsist configuration, the pool's counters:
+#   BENCHSTAT <round> <config> <job> used=U mapped=M merges=G collisions=C nospc=S commits=K
+# One BENCHCFG <config> <table> line per device-mapper configuration (for
+# subsist, the pool's table; the vdisk is "subsist <pool> 0").
+#
+# Three identical writers (when a subsist configuration is selected, or
+# BENCH_DEDUP=1; BENCH_DEDUP=0 skips it): a pool of three vdisks (merge
+# data, the defaults) on a ramdisk of its own; three fio processes at
+# once, one per vdisk, write BENCH_DEDUP_MB MiB each (64 KiB sequential
+# writes, refill_buffers with the same randseed: the three write the same
+# data, and every 4 KiB block of it differs from the others).  Not timed;
+# one line:
+#   BENCHDEDUP writers=3 one_copy=B used=U mapped=M shared=S merges=G collisions=C ratio=R
+# B = the blocks one writer wrote; bench/run reports used / B (goal <=
+# 1.05).  The guest checks that the three vdisks read back the same
+# bytes.
 # KTAP points: every run completed; the rules of fi16 and fi16s matched and
 # fired 0 times while each counted the same bios as fi; noorder saw every
 # fio I/O (dm may split it: the bios are counted), served no read from the
-# cache, and, with flush honor, had destaged every write when fio returned.
+# cache, and, with flush honor, had destaged every write when fio returned;
+# subsist never merged, collided or ran out of space, and its pool mapped
+# what fio wrote; the three writers completed and wrote the same bytes.
 # timeout: 2400
 . "${0%/*}/../lib.sh"
 
@@ -59,7 +86,8 @@ AREA_MB=${BENCH_AREA_MB:-128}		# fio's region, from sector 0
 RW4K_MB=${BENCH_RW4K_MB:-128}		# 4 KiB random writes: io_size
 SEQ_LOOPS=${BENCH_SEQ_LOOPS:-4}		# 1 MiB jobs: passes over the area
 NRULES=16
-ALL_CONFIGS="raw linear fi fi16 fi16s noorder noorder-ignore noorder-random"
+ALL_CONFIGS="raw linear fi fi16 fi16s noorder noorder-ignore noorder-random subsist subsist-meta subsist-none"
+DEDUP_MB=${BENCH_DEDUP_MB:-64}		# three identical writers: MiB each
 JOBS="randwrite4k seqwrite1m seqread1m"
 
 # The configurations asked for, in the canonical order, linear always.
@@ -76,6 +104,13 @@ ktap_begin
 need_module dm-mod brd
 case " $CONFIGS " in *" fi"*) need_module dm-faultinj ;; esac
 case " $CONFIGS " in *" noorder"*) need_module dm-noorder ;; esac
+DEDUP=${BENCH_DEDUP:-}
+if [ -z "$DEDUP" ]; then
+	DEDUP=0
+	case " $CONFIGS " in *" subsist"*) DEDUP=1 ;; esac
+fi
+case " $CONFIGS " in *" subsist"*) need_module dm-subsist ;; esac
+[ "$DEDUP" = 1 ] && need_module dm-subsist
 need_cmd fio dmsetup
 
 rd=$(ramdisk $DEV_MB) || bail "no ramdisk"
@@ -97,6 +132,9 @@ table_of() {
 	noorder) echo "noorder $rd 0 4 flush honor order fifo" ;;
 	noorder-ignore) echo "noorder $rd 0 4 flush ignore order fifo" ;;
 	noorder-random) echo "noorder $rd 0 6 flush honor order random seed 1" ;;
+	subsist) echo "subsist-pool $rd 1 $N" ;;
+	subsist-meta) echo "subsist-pool $rd 1 $N 2 meta_dev $meta" ;;
+	subsist-none) echo "subsist-pool $rd 1 $N 2 merge none" ;;
 	esac
 }
 
@@ -107,10 +145,24 @@ dev_of() {
 	esac
 }
 
+# meta_dev of subsist-meta: a ramdisk of its own (fresh brd: zeroed).
+meta=
+if has subsist-meta; then
+	meta=$(ramdisk $DEV_MB) || bail "no ramdisk for meta_dev"
+fi
+
 for c in $CONFIGS; do
 	[ $c = raw ] && continue
 	t=$(table_of $c)
-	check "$c: 0 $N $t" dm_create b-$c "0 $N $t"
+	case $c in
+	subsist*)
+		check "$c: pool 0 $N $t" dm_create b-$c-pool "0 $N $t"
+		check "$c: vdisk 0 $N subsist /dev/mapper/b-$c-pool 0" \
+			dm_create b-$c "0 $N subsist /dev/mapper/b-$c-pool 0"
+		;;
+	*)
+		check "$c: 0 $N $t" dm_create b-$c "0 $N $t" ;;
+	esac
 	echo "BENCHCFG $c 0 $N $t"
 done
 
@@ -183,7 +235,14 @@ no_counters() {
 	dmsetup status b-$1 | awk '{ print $4, $5, $6, $7, $8, $10, $11, $12 }'
 }
 
-runs_ok=0 runs_bad=0 chk_bad=0 no_bad=0
+# ss_counters CONFIG: the pool's "used mapped merges collisions nospc
+# commits" (its status: 1 block_size, 2 used/total, 3 mapped, ... 9
+# merges, 10 collisions, 13 nospc, 15 commits).
+ss_counters() {
+	dmsetup status b-$1-pool | awk '{ split($5, u, "/"); print u[1], $6, $12, $13, $16, $18 }'
+}
+
+runs_ok=0 runs_bad=0 chk_bad=0 no_bad=0 ss_bad=0
 fi_reads= fi_writes=
 
 # fi_after ROUND JOB CONFIG: faultinj's counters after a run; the 16-rule
@@ -271,6 +330,25 @@ no_after() {
 	fi
 }
 
+# ss_after ROUND JOB CONFIG: the pool's counters after a run.  One
+# vdisk: nothing may merge, no hash may match (fio's blocks are unique;
+# a collision would mean a block compared in vain), nothing may fail for
+# space; after a write job the pool maps the whole area fio wrote.
+ss_after() {
+	r=$1 j=$2 c=$3
+	set -- $(ss_counters $c)
+	echo "BENCHSTAT $r $c $j used=$1 mapped=$2 merges=$3 collisions=$4 nospc=$5 commits=$6"
+	why=
+	[ "$3" = 0 ] || why="$why $3 merges;"
+	[ "$4" = 0 ] || why="$why $4 collisions;"
+	[ "$5" = 0 ] || why="$why $5 ENOSPC;"
+	[ "$2" -ge $((AREA / 8)) ] || why="$why mapped $2 < $((AREA / 8)) blocks;"
+	if [ -n "$why" ]; then
+		ss_bad=$((ss_bad + 1))
+		fail "$c $j round $r:$why"
+	fi
+}
+
 # run ROUND JOB CONFIG: one fio run, one BENCH line; check the counters.
 run() {
 	r=$1 j=$2 c=$3 dev=$(dev_of "$3")
@@ -298,6 +376,7 @@ run() {
 	case $c in
 	fi*) fi_after "$r" "$j" "$c" ;;
 	noorder*) no_after "$r" "$j" "$c" "$4" $before ;;
+	subsist*) ss_after "$r" "$j" "$c" ;;
 	esac
 }
 
@@ -315,6 +394,43 @@ for r in warmup $(seq 1 "$ROUNDS"); do
 	diag "round $r done at $(cut -d' ' -f1 /proc/uptime) s guest time"
 done
 
+# Three identical writers: one pool, three vdisks, three fio processes
+# at once with the same data.
+dedup() {
+	local d i st=0 mb=$DEDUP_MB pids=
+	d=$(ramdisk $DEV_MB) || { fail "three writers: no ramdisk"; return; }
+	dm_create b-dd-pool "0 $N subsist-pool $d 3 $((mb * 2048))" || st=1
+	for i in 0 1 2; do
+		[ $st = 0 ] || break
+		dm_create b-dd$i "0 $((mb * 2048)) subsist /dev/mapper/b-dd-pool $i" || st=1
+	done
+	ok $st "three writers: pool 0 $N subsist-pool $d 3 $((mb * 2048)) and its vdisks b-dd0..2"
+	[ $st = 0 ] || return
+	echo "BENCHCFG three-writers 0 $N subsist-pool $d 3 $((mb * 2048))"
+	for i in 0 1 2; do
+		fio --name=dd --filename=/dev/mapper/b-dd$i --direct=1 \
+			--ioengine=psync --rw=write --bs=64k --size=${mb}M \
+			--refill_buffers=1 --randseed=4242 --end_fsync=1 \
+			--output=/dev/null 2>dd$i.err &
+		pids="$pids $!"
+	done
+	for i in $pids; do
+		wait $i || st=1
+	done
+	ok $st "three writers: the three fio processes completed"
+	[ $st = 0 ] || { sed 's/^/# /' dd*.err; return; }
+	drop_caches /dev/mapper/b-dd0 /dev/mapper/b-dd1 /dev/mapper/b-dd2
+	check "three writers: vdisk 1 reads the same bytes as vdisk 0" \
+		cmp /dev/mapper/b-dd0 /dev/mapper/b-dd1
+	check "three writers: vdisk 2 reads the same bytes as vdisk 0" \
+		cmp /dev/mapper/b-dd0 /dev/mapper/b-dd2
+	set -- $(dmsetup status b-dd-pool)
+	diag "three writers: pool status: $*"
+	echo "BENCHDEDUP writers=3 one_copy=$((mb * 256)) used=${5%/*} mapped=$6 shared=$7 merges=${12} collisions=${13} ratio=$9"
+	check_eq "three writers: mapped = 3 x $((mb * 256)) blocks" $((3 * mb * 256)) "$6"
+}
+[ "$DEDUP" = 1 ] && dedup
+
 set -- $JOBS; nj=$#
 set -- $CONFIGS; nc=$#
 total=$(( (ROUNDS + 1) * nj * nc ))
@@ -325,5 +441,9 @@ fi
 case " $CONFIGS " in
 *" noorder"*)
 	check_eq "noorder: saw every I/O, no read hits, flush honor: nothing cached after the fsync (bad runs)" 0 "$no_bad" ;;
+esac
+case " $CONFIGS " in
+*" subsist"*)
+	check_eq "subsist: no merge, collision or ENOSPC with one vdisk, the area mapped (bad runs)" 0 "$ss_bad" ;;
 esac
 ktap_end
