@@ -254,6 +254,16 @@ static void test_subsist_sizes(void **state)
 	assert_err("disk /dev/x | subsist vdisks=2 cache_blocks=1048577", -1,
 		   "cache_blocks=1048577: out of range (0-1048576)");
 	assert_int_equal(build("disk /dev/x | subsist vdisks=2 cache_blocks=1048576", DISK), 0);
+	assert_err("disk /dev/x | subsist vdisks=2 merge=none meta_dev=/dev/y", -2,
+		   "merge=none takes no meta_dev");
+	assert_err("disk /dev/x | subsist vdisks=2 merge=none cache_blocks=8", -2,
+		   "merge=none takes no cache_blocks");
+	assert_int_equal(build("disk /dev/x | subsist vdisks=2 merge=none cache_blocks=0", DISK), 0);
+	assert_err("disk /dev/x | subsist vdisks=14 block_size=512 vdisk_size=160G", -2,
+		   "vdisks x vdisk_size is 2^32 blocks or more");
+	assert_int_equal(build("disk /dev/x | subsist vdisks=14 block_size=512 vdisk_size=140G", DISK), 0);
+	assert_int_equal(build("disk /dev/x | subsist vdisks=1 block_size=512 vdisk_size=1G", 0x100000000ULL), -2);
+	assert_string_equal(err, "layer 1 (subsist): the device below has 2^32 blocks or more: use a larger block_size");
 	assert_int_equal(build("disk /dev/x | subsist vdisks=1", 7), -2);
 	assert_string_equal(err, "layer 1 (subsist): the device below (7 sectors) is smaller than one 4096-byte block");
 	assert_int_equal(build("disk /dev/x | subsist vdisks=14 merge=none", 8 * 13), -2);

@@ -768,6 +768,20 @@ static int dms_plan_subsist_check(const struct dms_layer *l, uint64_t size,
 				    (unsigned long long)nv,
 				    (unsigned long long)vs,
 				    (unsigned long long)size);
+	if (none && dms_opt(l, "meta_dev"))
+		return dms_plan_err(err, len, idx, l,
+				    "merge=none takes no meta_dev (its layout is fixed)");
+	if (none && dms_opt(l, "cache_blocks") &&
+	    strcmp(dms_opt(l, "cache_blocks"), "0"))
+		return dms_plan_err(err, len, idx, l,
+				    "merge=none takes no cache_blocks (nothing is shared)");
+	/* Block numbers are 32 bits, 0xffffffff the end of a chain. */
+	if (vs / (bytes / 512) * nv >= 0xffffffffULL)
+		return dms_plan_err(err, len, idx, l,
+				    "vdisks x vdisk_size is 2^32 blocks or more: use a larger block_size or smaller vdisks");
+	if (size / (bytes / 512) >= 0xffffffffULL)
+		return dms_plan_err(err, len, idx, l,
+				    "the device below has 2^32 blocks or more: use a larger block_size");
 	return 0;
 }
 
