@@ -21,8 +21,11 @@
 #                   destage_ms 0: the defaults)
 #   noorder-ignore  the same with flush ignore
 #   noorder-random  flush honor, order random, seed 1
-#   subsist         dm-subsist: a pool of one vdisk over the ramdisk
-#                   (merge data, hash crc32c, no meta_dev: the defaults);
+#   subsist         dm-subsist: a pool of one vdisk over a ramdisk of its
+#                   own (a data device serves one pool: each subsist
+#                   configuration has its ramdisk, prefilled like the
+#                   first) (merge data, hash crc32c, no meta_dev: the
+#                   defaults);
 #                   fio runs on the vdisk.  fio's data are unique per 4 KiB
 #                   block (its default scramble_buffers writes each
 #                   sector's offset and the time into it), so nothing can
@@ -132,9 +135,9 @@ table_of() {
 	noorder) echo "noorder $rd 0 4 flush honor order fifo" ;;
 	noorder-ignore) echo "noorder $rd 0 4 flush ignore order fifo" ;;
 	noorder-random) echo "noorder $rd 0 6 flush honor order random seed 1" ;;
-	subsist) echo "subsist-pool $rd 1 $N" ;;
-	subsist-meta) echo "subsist-pool $rd 1 $N 2 meta_dev $meta" ;;
-	subsist-none) echo "subsist-pool $rd 1 $N 2 merge none" ;;
+	subsist) echo "subsist-pool $(ss_rd $1) 1 $N" ;;
+	subsist-meta) echo "subsist-pool $(ss_rd $1) 1 $N 2 meta_dev $meta" ;;
+	subsist-none) echo "subsist-pool $(ss_rd $1) 1 $N 2 merge none" ;;
 	esac
 }
 
@@ -145,7 +148,22 @@ dev_of() {
 	esac
 }
 
-# meta_dev of subsist-meta: a ramdisk of its own (fresh brd: zeroed).
+# The data ramdisk of each subsist configuration (ss_rd CONFIG), and
+# the meta_dev of subsist-meta (fresh brd: zeroed).
+ss_rds=
+for c in $CONFIGS; do
+	case $c in
+	subsist*)
+		d=$(ramdisk $DEV_MB) || bail "no ramdisk for $c"
+		ss_rds="$ss_rds $c=$d" ;;
+	esac
+done
+ss_rd() {
+	local x
+	for x in $ss_rds; do
+		[ "${x%%=*}" = "$1" ] && echo "${x#*=}"
+	done
+}
 meta=
 if has subsist-meta; then
 	meta=$(ramdisk $DEV_MB) || bail "no ramdisk for meta_dev"
@@ -381,9 +399,11 @@ run() {
 }
 
 # brd allocates its pages at the first write: fill the area once.
-check "prefill $AREA_MB MiB of $rd" fio --name=prefill --filename="$rd" \
-	--direct=1 --ioengine=psync --rw=write --bs=1M --size=${AREA_MB}M \
-	--output=/dev/null
+for d in $rd $(for x in $ss_rds; do echo "${x#*=}"; done); do
+	check "prefill $AREA_MB MiB of $d" fio --name=prefill --filename="$d" \
+		--direct=1 --ioengine=psync --rw=write --bs=1M --size=${AREA_MB}M \
+		--output=/dev/null
+done
 
 for r in warmup $(seq 1 "$ROUNDS"); do
 	for j in $JOBS; do
