@@ -469,8 +469,10 @@ static int dms_create(const char *name, const char *text,
 			goto out;
 		}
 	}
+	/* The top device, or a subsist's vdisks (its pool takes no writes). */
 	for (i = 0; i < plan->nr; i++)
-		if (plan->devs[i].layer == spec->nr - 1)
+		if (plan->devs[i].layer == spec->nr - 1 &&
+		    !(plan->devs[i].type == DMS_SUBSIST && plan->devs[i].vdisk < 0))
 			printf("/dev/mapper/%s\n", plan->devs[i].name);
 	ret = 0;
 out:
