@@ -32,10 +32,12 @@ seed_init
 D=16384		# data device: 8 MiB, 2048 blocks
 M=16384		# metadata device: 8 MiB
 VS=2048		# vdisk_sectors: 256 blocks (the workload uses the first 32)
-BUDGET=${CRASH_BUDGET:-120}	# seconds of rounds (at least one per way)
+BUDGET=${CRASH_BUDGET:-100}	# seconds of rounds (at least one per way)
 MAXR=${CRASH_ROUNDS:-16}
 rda=$(ramdisk 32) && rdb=$(ramdisk 16) || bail "no ramdisk"
-cl_fi_n=150	# the previous faultinj round's writes: where to cut
+# Writes the faultinj device saw in the previous round of its way: the
+# range where the next cut is drawn.
+fin_one=60 fin_meta=20
 
 # lower WAY: the stack under /dev/mapper/cl-d and cl-m for a way.
 lower() {
@@ -65,21 +67,21 @@ lower() {
 	esac
 }
 
-# cut WAY: the power cut of the way's noorder devices (faultinj cuts by
+# powercut WAY: the power cut of the way's noorder devices (faultinj cuts by
 # itself, or now if the workload ended first).
-cut() {
+powercut() {
 	case $1 in
 	noorder-*)
-		for _n in $(case $1 in *each) echo cl-nd cl-nm ;; *) echo cl-n ;; esac); do
+		for _nd in $(case $1 in *each) echo cl-nd cl-nm ;; *) echo cl-n ;; esac); do
 			rnd 4 _k
 			case $_k in
 			0) _p="keep none" ;;
 			1) _p="keep all" ;;
 			2) rnd 1000001 _ppm; _p="keep random $_ppm seed $((SEED + CL_ROUND))" ;;
-			3) rnd $(($(no_stat $_n cached_writes) + 1)) _pre; _p="keep prefix $_pre" ;;
+			3) rnd $(($(no_stat $_nd cached_writes) + 1)) _pre; _p="keep prefix $_pre" ;;
 			esac
-			diag "round $CL_ROUND: $_n: $(no_stat $_n cached_writes) writes cached, crash $_p"
-			dm_message $_n crash $_p || return 1
+			diag "round $CL_ROUND: $_nd: $(no_stat $_nd cached_writes) writes cached, crash $_p"
+			dm_message $_nd crash $_p || return 1
 		done ;;
 	faultinj-*)
 		_st=$(fi_stat $CL_FI state)
@@ -140,17 +142,38 @@ while [ $r -lt $MAXR ]; do
 	cl_oracle_init
 	cl_prefill || diag "$T: prefill failed"
 	rnd 50 nops; nops=$((nops + 20))
+	async=0
 	case $way in
 	faultinj-*)
-		rnd $((cl_fi_n + 1)) after
+		eval "fin=\$fin_${way#faultinj-}"
+		rnd $((fin * 9 / 10 + 1)) after
 		diag "$T: crash after $after writes"
+		fiw0=$(fi_stat $CL_FI writes)
 		dm_message $CL_FI crash after $after ;;
+	noorder-*)
+		# Half the cuts come during the workload, at a time (not
+		# replayable by the seed: the pool commits every second too).
+		rnd 2 async
+		if [ $async = 1 ]; then
+			rnd $((nops / 2)) delay
+			delay=$((delay / 10)).$((delay % 10 + 1))
+			diag "$T: power cut in $delay s, during the workload"
+			(sleep $delay; powercut $way; echo $? >"$_lib_state/cut.rc") \
+				>"$_lib_state/cut.out" 2>&1 &
+			cutpid=$!
+		fi ;;
 	esac
 	cl_workload $nops
 	diag "$T: $nops operations: $CL_OPS"
-	[ -n "$CL_FI" ] && cl_fi_n=$(fi_stat $CL_FI writes)
-	cut $way
-	ok $? "$T: power cut"
+	[ -n "$CL_FI" ] && eval "fin_${way#faultinj-}=$(($(fi_stat $CL_FI writes) - fiw0))"
+	if [ $async = 1 ]; then
+		wait $cutpid
+		cat "$_lib_state/cut.out"
+		check_eq "$T: power cut" 0 "$(cat "$_lib_state/cut.rc" 2>/dev/null)"
+	else
+		powercut $way
+		ok $? "$T: power cut"
+	fi
 	check "$T: vdisks and pool removed after the cut" unpool
 	check "$T: lower layers back" bring_back $way
 	if ! pool; then
