@@ -209,6 +209,20 @@ static void test_program(void **state)
 	strcat(exp, "\n");
 	assert_string_equal(out, exp);
 
+	/* nonzero: 8192 random bytes then a zero block and 100 bytes of one. */
+	fp = fopen(f, "a");
+	assert_non_null(fp);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(fwrite(buf, 1, 4096, fp), 4096);
+	buf[99] = 1;
+	assert_int_equal(fwrite(buf, 1, 100, fp), 100);
+	fclose(fp);
+	assert_int_equal(run(out, sizeof(out), 4, "nonzero", "4096", f), 0);
+	assert_string_equal(out, "3\n");
+	assert_int_equal(run(out, sizeof(out), 4, "nonzero", "512", f), 0);
+	assert_string_equal(out, "17\n");
+	assert_int_equal(run(out, sizeof(out), 4, "nonzero", "x", f), 2);
+
 	/* Bad arguments: usage (2) or a clear failure (1), never a crash. */
 	assert_int_equal(run(out, sizeof(out), 1), 2);
 	assert_int_equal(run(out, sizeof(out), 2, "frobnicate"), 2);

@@ -17,6 +17,8 @@
  *                                   SEED to standard output
  *   ssgen cmp A B                   0 when the files are equal, 1 when they
  *                                   differ (prints the first differing byte)
+ *   ssgen nonzero BYTES FILE|-      how many BYTES-sized blocks of the file
+ *                                   hold a byte other than zero
  *
  * CRC-32C (Castagnoli, reflected polynomial 0x82f63b78) starts from ~0 and
  * is inverted at the end, like crc32c_generic.c.  A CRC is affine over
@@ -202,7 +204,8 @@ static int ssgen_usage(void)
 		"       ssgen blocks BYTES FILE|-\n"
 		"       ssgen collide SEED OUT1 OUT2 [BYTES]\n"
 		"       ssgen block SEED BYTES\n"
-		"       ssgen cmp A B\n");
+		"       ssgen cmp A B\n"
+		"       ssgen nonzero BYTES FILE|-\n");
 	return 2;
 }
 
@@ -322,6 +325,41 @@ static int cmd_blocks(int argc, char **argv)
 	if (n < 0) {
 		fprintf(stderr, "ssgen: %s: %s\n", argv[1], strerror(errno));
 		ret = 1;
+	}
+	free(buf);
+	return ret;
+}
+
+static int cmd_nonzero(int argc, char **argv)
+{
+	unsigned long long count = 0;
+	unsigned char *buf;
+	ssize_t n, i;
+	size_t len;
+	int fd, ret = 0;
+
+	if (argc != 2)
+		return ssgen_usage();
+	if (ssgen_size(argv[0], &len))
+		return 2;
+	fd = ssgen_open(argv[1]);
+	if (fd < 0)
+		return 1;
+	buf = malloc(len);
+	if (!buf) {
+		perror("ssgen: memory");
+		return 1;
+	}
+	while ((n = ssgen_read(fd, buf, len)) > 0) {
+		for (i = 0; i < n && !buf[i]; i++)
+			;
+		count += i < n;
+	}
+	if (n < 0) {
+		fprintf(stderr, "ssgen: %s: %s\n", argv[1], strerror(errno));
+		ret = 1;
+	} else {
+		printf("%llu\n", count);
 	}
 	free(buf);
 	return ret;
@@ -452,6 +490,8 @@ int ssgen_main(int argc, char **argv)
 		return cmd_block(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "cmp"))
 		return cmd_cmp(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "nonzero"))
+		return cmd_nonzero(argc - 2, argv + 2);
 	return ssgen_usage();
 }
 

@@ -3,8 +3,8 @@
 #
 # Bad input to dm-subsist: malformed pool and vdisk table lines are refused
 # with the target's reason (ti->error) in the kernel log and leave no
-# device; malformed messages are refused (EINVAL) with a
-# "dm-subsist: <dev>: ..." line and change nothing; then a seeded fuzz loop
+# device; malformed messages are refused (EINVAL) with a line naming the
+# device and the reason ("subsist: <dev>: ...") and change nothing; then a seeded fuzz loop
 # (FUZZ inputs, default 600) of random pool tables, vdisk tables and
 # messages built from valid and invalid words, after which the pool still
 # holds the data written before, takes new writes, and the kernel log has
@@ -100,23 +100,23 @@ bad_table "missing pool device" $V "/dev/nonexistent 0"
 bad_table "longer than vdisk_sectors" $V "/dev/mapper/pool 2" 8200
 bad_table "index already in use" $V "/dev/mapper/pool 0"
 
-# bad_msg DEV DESC WORDS...: refused with EINVAL, a dm-subsist line logged.
+# bad_msg DEV DESC WORDS...: refused with EINVAL, a subsist line logged.
 bad_msg() {
 	_dev=$1 _d=$2
 	shift 2
 	klog_mark
-	if dmsetup message $_dev 0 "$@" >out 2>&1; then
+	if dmsetup message $_dev 0 -- "$@" >out 2>&1; then
 		fail "message: $_d: accepted"
 		return
 	fi
-	_why=$(klog_new | grep -Eo "dm-subsist: .*" | tail -n 1)
+	_why=$(klog_new | grep -Eo "(dm-)?subsist: [0-9]+:[0-9]+: .*" | tail -n 1)
 	if ! grep -q "Invalid argument" out; then
 		fail "message: $_d: not EINVAL"
 		sed 's/^/#   /' out
 	elif [ -n "$_why" ]; then
 		pass "message: $_d ($_why)"
 	else
-		fail "message: $_d: no dm-subsist line in the kernel log"
+		fail "message: $_d: no subsist line in the kernel log"
 		klog_new | sed 's/^/#   /'
 	fi
 }
@@ -205,7 +205,7 @@ while [ $i -lt "$FUZZ" ]; do
 			m="$m $W"
 			j=$((j + 1))
 		done
-		if timeout 60 dmsetup message pool 0 $m >/dev/null 2>&1; then
+		if timeout 60 dmsetup message pool 0 -- $m >/dev/null 2>&1; then
 			acc=$((acc + 1))
 		else
 			ref=$((ref + 1))

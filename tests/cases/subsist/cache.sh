@@ -19,7 +19,7 @@ seed_init
 
 A=$((SEED * 8 + 1)) B=$((SEED * 8 + 2)) C=$((SEED * 8 + 3)) D=$((SEED * 8 + 4))
 rd=$(ramdisk 64) || bail "no ramdisk"
-check "pool with cache_blocks 64" ss_pool pool $rd 2 16384 2 cache_blocks 64
+check "pool with cache_blocks 64" ss_pool pool $rd 2 16384 cache_blocks 64
 check "vdisks" ss_vdisks pool v 2
 v0=/dev/mapper/v0 v1=/dev/mapper/v1
 both() { ss_wr "$1" 0 16 $A && ss_wr "$2" 0 16 $A; }
@@ -77,7 +77,7 @@ dm_remove pool
 
 # A cache smaller than the shared blocks: still right.
 rd=$(ramdisk 64) || bail "no ramdisk"
-check "pool with cache_blocks 4" ss_pool small $rd 2 16384 2 cache_blocks 4
+check "pool with cache_blocks 4" ss_pool small $rd 2 16384 cache_blocks 4
 check "vdisks" ss_vdisks small s 2
 check "16 blocks of A on both" both /dev/mapper/s0 /dev/mapper/s1
 ok $(readall /dev/mapper/s0 && readall /dev/mapper/s1 && readall /dev/mapper/s0

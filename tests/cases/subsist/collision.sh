@@ -22,7 +22,7 @@ set -- $out
 check_eq "A and B have the same crc32c" "$1" "$2"
 
 rd=$(ramdisk 64) || bail "no ramdisk"
-check "crc32c pool with 2 vdisks" ss_pool pool $rd 2 16384 2 hash crc32c
+check "crc32c pool with 2 vdisks" ss_pool pool $rd 2 16384 hash crc32c
 check "vdisks" ss_vdisks pool v 2
 v0=/dev/mapper/v0 v1=/dev/mapper/v1
 check "A on vdisk 0 block 0" ss_wrf $v0 0 a
@@ -53,8 +53,13 @@ dm_remove pool
 
 for h in xxhash64 sha256; do
 	rd=$(ramdisk 64) || bail "no ramdisk"
-	if ! ss_pool pool $rd 2 16384 2 hash $h; then
-		fail "$h pool"
+	klog_mark
+	if ! ss_pool pool $rd 2 16384 hash $h; then
+		if klog_new | grep -q "Cannot allocate the hash"; then
+			skip "$h pool" "no $h in the guest's crypto API (module not in the initramfs?)"
+		else
+			fail "$h pool"
+		fi
 		continue
 	fi
 	check "$h: vdisks" ss_vdisks pool v 2

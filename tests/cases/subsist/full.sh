@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Out of space: a 1 MiB data device (256 blocks) under two 4 MiB vdisks.
+# Out of space: a 1 MiB data device (256 blocks) under two 1 MiB vdisks,
+# and a third of 4 MiB (vdisks may be larger than the data device).
 # Filling it, the write that needs block 257 fails with ENOSPC, status says
 # out_of_space and counts it, the kernel log says "out of data space"; all
 # data written before reads back; merges and in-place overwrites still
@@ -18,8 +19,10 @@ seed_init
 
 A=$((SEED * 8 + 1)) B=$((SEED * 8 + 2)) C=$((SEED * 8 + 3)) D=$((SEED * 8 + 4))
 lo=$(ss_loop 1) || bail "no loop device"
-check "pool of 256 blocks, 2 vdisks of 4 MiB" ss_pool pool $lo 2 8192
-check "vdisks" ss_vdisks pool v 2
+check "pool of 256 blocks, 3 vdisks" ss_pool pool $lo 3 8192
+check "vdisk 0 of 1 MiB" ss_vdisk v0 pool 0 2048
+check "vdisk 1 of 1 MiB" ss_vdisk v1 pool 1 2048
+check "vdisk 2 of 4 MiB (larger than the data device)" ss_vdisk v2 pool 2 8192
 v0=/dev/mapper/v0 v1=/dev/mapper/v1
 check_eq "total 256" 256 "$(ss_stat pool total)"
 check_eq "mode ok" ok "$(ss_stat pool mode)"
@@ -27,14 +30,14 @@ check_eq "mode ok" ok "$(ss_stat pool mode)"
 check "fill: 256 unique blocks on vdisk 0" ss_wr $v0 0 256 $A
 check_eq "used 256/256" 256 "$(ss_stat pool used)"
 klog_mark
-check_err "one more unique block: ENOSPC" "No space left on device" ss_wr $v0 256 1 $B
+check_err "one more unique block: ENOSPC" "No space left on device" ss_wr $v1 200 1 $B
 check_eq "mode out_of_space" out_of_space "$(ss_stat pool mode)"
 ok $([ "$(ss_stat pool nospc)" -ge 1 ]; echo $?) "nospc counted ($(ss_stat pool nospc))"
 check "kernel log: out of data space" sh -c "dmesg | tail -n +$((_klog + 1)) | grep -q 'out of data space'"
 check_err "a unique block on vdisk 1: ENOSPC" "No space left on device" ss_wr $v1 0 1 $B
 check_err "a 64 KiB unique write on vdisk 1: ENOSPC" "No space left on device" ss_wr $v1 16 16 $C
 check "all 256 blocks read back" ss_same $v0 0 256 $A
-check "the failed block reads zeros" ss_zeros $v0 256 1
+check "the failed block reads zeros" ss_zeros $v1 200 1
 check "vdisk 1 still reads zeros" ss_zeros $v1 0 32
 
 # Merges need no block.
@@ -70,6 +73,7 @@ check "vdisk 0 blocks 0-127 still A" ssgen cmp y x
 check "vdisk 0 blocks 128-191 read zeros" ss_zeros $v0 128 64
 ss_show pool
 
+dm_gone v2
 dm_remove v0
 dm_remove v1
 dm_remove pool

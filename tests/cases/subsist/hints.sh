@@ -18,7 +18,7 @@ seed_init
 
 X=$((SEED * 8 + 1)) Y=$((SEED * 8 + 2)) Z=$((SEED * 8 + 3)) W=$((SEED * 8 + 4))
 rd=$(ramdisk 64) || bail "no ramdisk"
-check "pool (merge data) with 2 vdisks" ss_pool pool $rd 2 16384 2 merge data
+check "pool (merge data) with 2 vdisks" ss_pool pool $rd 2 16384 merge data
 check "vdisks" ss_vdisks pool v 2
 v0=/dev/mapper/v0 v1=/dev/mapper/v1
 check_eq "hints off at first" off "$(ss_stat pool hints)"
@@ -62,8 +62,13 @@ check_eq "hints off" off "$(ss_stat pool hints)"
 check "W on vdisk 0 and 1" sh -c "ssgen block $W 4096 | dio write $v0 12288 4096 && ssgen block $W 4096 | dio write $v1 12288 4096"
 check_eq "with hints off W merges (merges 2, used 6)" "2 6" \
 	"$(ss_stat pool merges) $(ss_stat pool used)"
-check "X on vdisk 1 block 4 merges again" ss_wr $v1 4 1 $X
-check_eq "... merges 3, used 6" "3 6" "$(ss_stat pool merges) $(ss_stat pool used)"
+# X was written undeclared while hints were on: kept apart for good (not in
+# the hash index), so X written again, hints off, does not merge with it.
+check "X on vdisk 1 block 4" ss_wr $v1 4 1 $X
+check_eq "... not merged with the blocks written undeclared (merges 2, used 7)" "2 7" \
+	"$(ss_stat pool merges) $(ss_stat pool used)"
+check "X on vdisk 0 block 4 merges with it (hints off)" ss_wr $v0 4 1 $X
+check_eq "... merges 3, used 7" "3 7" "$(ss_stat pool merges) $(ss_stat pool used)"
 check "a hint turns hints on again" dm_message pool hint $(ss_digest $W)
 check_eq "hints on:1" on:1 "$(ss_stat pool hints)"
 check_err "a hint of the wrong length (16 digits for crc32c)" "Invalid argument" \
@@ -81,14 +86,19 @@ dm_remove pool
 # declared (digest from DIGEST_CMD).
 run_contrast() {	# MODE HASH DIGEST-OF-Y
 	rd=$(ramdisk 64) || bail "no ramdisk"
-	check "$1/$2: pool" ss_pool p $rd 2 16384 4 merge $1 hash $2
+	check "$1/$2: pool" ss_pool p $rd 2 16384 merge $1 hash $2
 	check "$1/$2: vdisks" ss_vdisks p c 2
 	dm_message p hints on
 	ss_wr /dev/mapper/c0 0 1 $X && ss_wr /dev/mapper/c1 0 1 $X
-	xg="$(ss_stat p merges) $(ss_stat p used)"
-	check "$1/$2: hint" dm_message p hint $3
+	xg="$(ss_stat p merges) $(ss_stat p used) $(sv_stat c1 shared)"
+	if [ $1 = none ]; then
+		check_err "$1/$2: hint refused (no use with merge none)" "Invalid argument" \
+			dm_message p hint $3
+	else
+		check "$1/$2: hint" dm_message p hint $3
+	fi
 	ss_wr /dev/mapper/c0 1 1 $Y && ss_wr /dev/mapper/c1 1 1 $Y
-	yg="$(ss_stat p merges) $(ss_stat p used)"
+	yg="$(ss_stat p merges) $(ss_stat p used) $(sv_stat c1 shared)"
 	ok $(ss_same /dev/mapper/c0 0 1 $X && ss_same /dev/mapper/c1 0 1 $X &&
 		ss_same /dev/mapper/c0 1 1 $Y && ss_same /dev/mapper/c1 1 1 $Y
 		echo $?) "$1/$2: data reads back"
@@ -98,15 +108,16 @@ run_contrast() {	# MODE HASH DIGEST-OF-Y
 	dm_remove p
 }
 run_contrast all crc32c $dy
-check_eq "merge all, hints on: undeclared X merged" "1 1" "$xg"
-check_eq "merge all, hints on: declared Y merged" "2 2" "$yg"
+check_eq "merge all, hints on: undeclared X merged" "1 1 1" "$xg"
+check_eq "merge all, hints on: declared Y merged" "2 2 2" "$yg"
 run_contrast none crc32c $dy
-check_eq "merge none: X not merged" "0 2" "$xg"
-check_eq "merge none: declared Y not merged either" "0 4" "$yg"
+# merge none: used is the whole partition (every block is the vdisk's own).
+check_eq "merge none: X not merged (merges 0, used 4096, shared 0)" "0 4096 0" "$xg"
+check_eq "merge none: Y not merged either" "0 4096 0" "$yg"
 ys=$(ssgen block $Y 4096 | sha256sum | cut -c1-64)
 run_contrast data sha256 $ys
-check_eq "sha256, hints on: undeclared X not merged" "0 2" "$xg"
-check_eq "sha256, hints on: Y declared by its sha256 merged" "1 3" "$yg"
+check_eq "sha256, hints on: undeclared X not merged" "0 2 0" "$xg"
+check_eq "sha256, hints on: Y declared by its sha256 merged" "1 3 1" "$yg"
 
 modprobe -r brd 2>/dev/null
 ss_rmmod
