@@ -6,7 +6,8 @@
 # counter counts it and the pool holds one more block; an exclusive block
 # is overwritten in place (no cow, no new block); 512-byte writes into a
 # shared block (read-modify-write) read back right on every vdisk, as does
-# a 512-byte write into an unmapped block (the rest reads zeros).
+# a 512-byte write into an unmapped block (the rest reads zeros); the
+# same with block sizes of 2048, 1024 and 512 bytes.
 # timeout: 300
 . "${0%/*}/../lib.sh"
 . "${0%/*}/ss.lib"
@@ -104,6 +105,36 @@ for i in 0 1 2; do ss_show v$i; done
 
 for i in 0 1 2; do dm_remove v$i; done
 dm_remove pool
+
+# ---- smaller blocks: the same rules at 2048, 1024 and 512 bytes -------------
+for bs in 2048 1024 512; do
+	SS_BS=$bs
+	rd=$(ramdisk 16) || bail "no ramdisk"
+	check "block_size $bs: pool with 2 vdisks" ss_pool sp $rd 2 8192 block_size $bs
+	check "block_size $bs: vdisks" ss_vdisks sp s 2
+	ss_wr /dev/mapper/s0 0 8 $A && ss_wr /dev/mapper/s1 0 8 $A
+	check_eq "block_size $bs: 8 used, 8 shared, 8 merges" "$bs 8 8 8" \
+		"$(ss_stat sp block_size) $(ss_stat sp used) $(ss_stat sp shared) $(ss_stat sp merges)"
+	check "block_size $bs: overwrite block 3 on vdisk 1" ss_wr /dev/mapper/s1 3 1 $B
+	check_eq "block_size $bs: a cow, 9 used" "1 9" "$(sv_stat s1 cow) $(ss_stat sp used)"
+	ssgen block $A $((8 * bs)) >sa
+	cp sa sb
+	ssgen block $B $bs | dd of=sb bs=$bs seek=3 conv=notrunc status=none
+	check "block_size $bs: vdisk 1 reads A with B at 3" ss_samef /dev/mapper/s1 0 sb
+	check "block_size $bs: vdisk 0 reads A" ss_samef /dev/mapper/s0 0 sa
+	if [ $bs -gt 512 ]; then
+		check "block_size $bs: 512 bytes into shared block 5 of vdisk 0" \
+			dio write /dev/mapper/s0 $((5 * bs + 512)) 512 <s
+		cp sa sc
+		dd if=s of=sc bs=512 seek=$((5 * bs / 512 + 1)) conv=notrunc status=none
+		check "block_size $bs: vdisk 0 reads it" ss_samef /dev/mapper/s0 0 sc
+		check "block_size $bs: vdisk 1 unchanged" ss_samef /dev/mapper/s1 0 sb
+	fi
+	dm_remove s0
+	dm_remove s1
+	dm_remove sp
+done
+SS_BS=4096
 modprobe -r brd 2>/dev/null
 ss_rmmod
 ktap_end
