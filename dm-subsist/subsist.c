@@ -832,6 +832,8 @@ static blk_status_t ss_write_block(struct ss_vc *vc, struct bio *bio,
 	if (idx)
 		__ss_index_add(p, b, ss_ikey(k));
 	p->vd[v].writes++;
+	if (bio->bi_opf & REQ_META)
+		p->meta_writes++;
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	if (page) {
@@ -1078,8 +1080,6 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 		spin_unlock_irqrestore(&p->lock, flags);
 		return DM_MAPIO_KILL;
 	}
-	if (bio->bi_opf & REQ_META)
-		p->meta_writes++;
 	for (i = 0; can_index && i < nr; i++) {
 		if (!__ss_indexable(p, bio->bi_opf, pb->keys[i], false))
 			continue;
@@ -1142,6 +1142,8 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	}
 	pb->epoch = inplace ? __ss_io_begin(p) : -1;
 	p->vd[v].writes++;
+	if (bio->bi_opf & REQ_META)
+		p->meta_writes++;
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	if (k << p->sec_shift < len)
@@ -2157,8 +2159,11 @@ static int subsist_iterate_devices(struct dm_target *ti,
 				   iterate_devices_callout_fn fn, void *data)
 {
 	struct ss_vc *vc = ti->private;
+	sector_t len = min_t(sector_t, ti->len,
+			     bdev_nr_sectors(vc->pool_dev->bdev));
 
-	return fn(ti, vc->pool_dev, 0, ti->len, data);
+	/* A vdisk may be larger than the pool (that is the point). */
+	return fn(ti, vc->pool_dev, 0, len, data);
 }
 
 static void subsist_io_hints(struct dm_target *ti, struct queue_limits *limits)
