@@ -1052,6 +1052,24 @@ static int ss_map_read(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	return DM_MAPIO_REMAPPED;
 }
 
+/* Gives back new blocks reserved by ss_map_write() but not written. */
+static void __ss_unreserve(struct ss_pool *p, u32 b, u32 nr)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		p->mask[b + i] = 0;
+		set_bit(b + i, p->free_bm);
+	}
+	p->nr_free += nr;
+}
+
+/*
+ * Whole blocks: where they go is planned under the lock first (in place,
+ * or a new contiguous run: an overwrite whose old blocks are scattered
+ * gets a new run, so that sequential I/O stays sequential), then only the
+ * blocks that will be written are hashed, then the index is consulted.
+ */
 static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 {
 	struct ss_pool *p = vc->pool;
@@ -1061,7 +1079,6 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	unsigned int len = bio_sectors(bio);
 	bool can_index = p->merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
 	unsigned long flags;
-	u64 idx = 0;
 	u32 nr, i, k, first, start = 0;
 	bool inplace;
 
@@ -1072,48 +1089,34 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 		return ss_defer_write(vc, bio, pb, true);
 	}
 	nr = min_t(u32, len >> p->sec_shift, SS_RUN);
-	if (can_index)
-		ss_hash_bio(p, (struct shash_desc *)pb->desc, bio, nr, pb->keys);
 
 	spin_lock_irqsave(&p->lock, flags);
-	if (p->mode == SS_MODE_RO) {
-		spin_unlock_irqrestore(&p->lock, flags);
-		return DM_MAPIO_KILL;
-	}
-	for (i = 0; can_index && i < nr; i++) {
-		if (!__ss_indexable(p, bio->bi_opf, pb->keys[i], false))
-			continue;
-		if (__ss_candidate(p, ss_ikey(pb->keys[i]), v, NULL, 0) !=
-		    SS_NIL)
-			break;
-		idx |= BIT_ULL(i);
-	}
-	if (i == 0 && can_index && nr) {
-		/* Another vdisk may hold this block: compare in the worker. */
-		spin_unlock_irqrestore(&p->lock, flags);
-		if (len > bsec)
-			dm_accept_partial_bio(bio, bsec);
-		return ss_defer_write(vc, bio, pb, false);
-	}
-	if (can_index)
-		nr = i;
-
 	first = p->map[pb->g];
-	inplace = first && __ss_inplace_ok(p, first - 1, v);
-	if (inplace) {
+	k = 0;
+	if (first && __ss_inplace_ok(p, first - 1, v))
 		for (k = 1; k < nr; k++)
 			if (p->map[pb->g + k] != first + k ||
 			    !__ss_inplace_ok(p, first - 1 + k, v))
 				break;
-	} else {
-		for (k = 1; k < nr; k++) {
-			u32 e = p->map[pb->g + k];
+	inplace = k == nr;
+	if (!inplace) {
+		u32 want = nr, n;
 
-			if (e && __ss_inplace_ok(p, e - 1, v))
-				break;
-		}
-		k = __ss_alloc(p, k, &start);
-		if (!k) {
+		if (!k)	/* up to the next block that could go in place */
+			for (want = 1; want < nr; want++) {
+				u32 e = p->map[pb->g + want];
+
+				if (e && __ss_inplace_ok(p, e - 1, v))
+					break;
+			}
+		n = __ss_alloc(p, want, &start);
+		if (n) {
+			k = n;
+			for (i = 0; i < k; i++)
+				p->mask[start + i] = BIT(v) | SS_PENDING;
+		} else if (k) {
+			inplace = true;
+		} else {
 			/* Wait for space (or fail) in the worker. */
 			spin_unlock_irqrestore(&p->lock, flags);
 			if (len > bsec)
@@ -1121,24 +1124,49 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 			return ss_defer_write(vc, bio, pb, false);
 		}
 	}
+	if (inplace)
+		for (i = 0; i < k; i++)
+			p->mask[first - 1 + i] |= SS_PENDING;
+	spin_unlock_irqrestore(&p->lock, flags);
+
+	if (can_index)
+		ss_hash_bio(p, (struct shash_desc *)pb->desc, bio, k, pb->keys);
+
+	spin_lock_irqsave(&p->lock, flags);
+	for (i = 0; can_index && i < k; i++)
+		if (__ss_indexable(p, bio->bi_opf, pb->keys[i], false) &&
+		    __ss_candidate(p, ss_ikey(pb->keys[i]), v, NULL, 0) !=
+		    SS_NIL)
+			break;
+	if (can_index && i < k) {
+		/* Another vdisk may hold block i: write up to it only. */
+		u32 j;
+
+		for (j = i; j < k; j++) {
+			if (inplace)
+				p->mask[first - 1 + j] &= ~SS_PENDING;
+			else
+				__ss_unreserve(p, start + j, 1);
+		}
+		k = i;
+	}
+	if (!k) {
+		spin_unlock_irqrestore(&p->lock, flags);
+		wake_up_all(&p->wait);
+		if (len > bsec)
+			dm_accept_partial_bio(bio, bsec);
+		return ss_defer_write(vc, bio, pb, false);
+	}
 	for (i = 0; i < k; i++) {
 		u32 b = inplace ? first - 1 + i : start + i;
 		u32 old = p->map[pb->g + i];
 
-		if (inplace) {
-			if (p->key[b])
-				__ss_index_del(p, b);
-		} else {
-			p->mask[b] = BIT(v);
-			if (old && ss_shared(p, old - 1))
-				p->vd[v].cow++;
-		}
-		p->mask[b] |= SS_PENDING;
-		if ((idx & BIT_ULL(i)) &&
-		    __ss_indexable(p, bio->bi_opf, pb->keys[i], true))
+		if (inplace && p->key[b])
+			__ss_index_del(p, b);
+		if (!inplace && old && ss_shared(p, old - 1))
+			p->vd[v].cow++;
+		if (can_index && __ss_indexable(p, bio->bi_opf, pb->keys[i], true))
 			__ss_index_add(p, b, ss_ikey(pb->keys[i]));
-		else if (can_index && !(idx & BIT_ULL(i)))
-			__ss_indexable(p, bio->bi_opf, pb->keys[i], true);
 	}
 	pb->epoch = inplace ? __ss_io_begin(p) : -1;
 	p->vd[v].writes++;
