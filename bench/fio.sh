@@ -34,6 +34,11 @@
 #   subsist-meta    the same with meta_dev on a second ramdisk (every
 #                   fsync commits the metadata)
 #   subsist-none    the same with merge none (a plain partition: no hash)
+#   subsist-fresh   subsist, but the vdisk is discarded (blkdiscard, outside
+#                   fio's clock) before each seqwrite1m run: the sequential
+#                   jobs then find physically contiguous blocks, not the
+#                   scatter the random writes before them left (information:
+#                   what fragmentation costs)
 # BENCH_CONFIGS selects a subset (in this order; linear is always run, it
 # is the baseline).
 # Jobs (fio, O_DIRECT, psync, one job, fixed size, not time based; every
@@ -89,7 +94,7 @@ AREA_MB=${BENCH_AREA_MB:-128}		# fio's region, from sector 0
 RW4K_MB=${BENCH_RW4K_MB:-128}		# 4 KiB random writes: io_size
 SEQ_LOOPS=${BENCH_SEQ_LOOPS:-4}		# 1 MiB jobs: passes over the area
 NRULES=16
-ALL_CONFIGS="raw linear fi fi16 fi16s noorder noorder-ignore noorder-random subsist subsist-meta subsist-none"
+ALL_CONFIGS="raw linear fi fi16 fi16s noorder noorder-ignore noorder-random subsist subsist-meta subsist-none subsist-fresh"
 DEDUP_MB=${BENCH_DEDUP_MB:-64}		# three identical writers: MiB each
 JOBS="randwrite4k seqwrite1m seqread1m"
 
@@ -135,7 +140,7 @@ table_of() {
 	noorder) echo "noorder $rd 0 4 flush honor order fifo" ;;
 	noorder-ignore) echo "noorder $rd 0 4 flush ignore order fifo" ;;
 	noorder-random) echo "noorder $rd 0 6 flush honor order random seed 1" ;;
-	subsist) echo "subsist-pool $(ss_rd $1) 1 $N" ;;
+	subsist|subsist-fresh) echo "subsist-pool $(ss_rd $1) 1 $N" ;;
 	subsist-meta) echo "subsist-pool $(ss_rd $1) 1 $N 2 meta_dev $meta" ;;
 	subsist-none) echo "subsist-pool $(ss_rd $1) 1 $N 2 merge none" ;;
 	esac
@@ -376,6 +381,9 @@ run() {
 	case $c in
 	fi*) dm_message b-$c stats reset ;;
 	noorder*) before=$(no_counters $c) ;;
+	subsist-fresh)
+		[ $j = seqwrite1m ] && ! blkdiscard "$dev" &&
+			fail "blkdiscard $dev before $j, round $r" ;;
 	esac
 	if ! fio_job "$j" "$dev" fio.json; then
 		runs_bad=$((runs_bad + 1))
