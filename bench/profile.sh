@@ -26,7 +26,11 @@ N=524288
 
 ktap_begin
 need_module dm-mod brd
-case $TABLE in faultinj*) need_module dm-faultinj ;; noorder*) need_module dm-noorder ;; esac
+case $TABLE in
+faultinj*) need_module dm-faultinj ;;
+noorder*) need_module dm-noorder ;;
+subsist*) need_module dm-subsist ;;
+esac
 need_cmd fio dmsetup tar
 
 mkdir -p /opt/perf
@@ -39,7 +43,14 @@ check "perf runs" perf --version
 
 rd=$(ramdisk 256) || bail "no ramdisk"
 t=$(echo "$TABLE" | sed "s|@RD@|$rd|g")
-check "0 $N $t" dm_create b-prof "0 $N $t"
+case $t in
+subsist-pool*)
+	# A pool and its vdisk 0, fio on the vdisk.
+	check "0 $N $t" dm_create b-prof-pool "0 $N $t"
+	check "vdisk 0" dm_create b-prof "0 $N subsist /dev/mapper/b-prof-pool 0" ;;
+*)
+	check "0 $N $t" dm_create b-prof "0 $N $t" ;;
+esac
 check "prefill 128 MiB of $rd" fio --name=prefill --filename="$rd" \
 	--direct=1 --ioengine=psync --rw=write --bs=1M --size=128M \
 	--output=/dev/null
