@@ -356,7 +356,8 @@ static void __ss_release(struct ss_pool *p, u32 head)
 	}
 	if (p->mode == SS_MODE_NOSPC)
 		p->mode = SS_MODE_OK;
-	wake_up_all(&p->wait);
+	if (wq_has_sleeper(&p->wait))
+		wake_up_all(&p->wait);
 }
 
 static void __ss_sweep(struct ss_pool *p)
@@ -415,22 +416,33 @@ void ss_defer_frees(struct ss_pool *p, u32 head, u32 tail, u32 nr)
 	spin_unlock_irqrestore(&p->lock, flags);
 }
 
+/*
+ * Freed blocks gather on the pending list: with a meta_dev until the next
+ * commit, without one until __ss_flush_frees() at the end of the locked
+ * section that freed them.
+ */
 static void __ss_free(struct ss_pool *p, u32 b)
 {
 	if (p->key[b])
 		__ss_index_del(p, b);
 	p->mask[b] = 0;
 	p->next[b] = SS_NIL;
-	if (!p->mt) {
-		__ss_defer(p, b, b, 1);
-		return;
-	}
 	if (p->pend_head == SS_NIL)
 		p->pend_head = b;
 	else
 		p->next[p->pend_tail] = b;
 	p->pend_tail = b;
 	p->nr_pend++;
+}
+
+static void __ss_flush_frees(struct ss_pool *p)
+{
+	if (p->mt || !p->nr_pend)
+		return;
+	__ss_defer(p, p->pend_head, p->pend_tail, p->nr_pend);
+	p->pend_head = SS_NIL;
+	p->pend_tail = SS_NIL;
+	p->nr_pend = 0;
 }
 
 /* A run of up to @want free blocks, from the allocation cursor on. */
@@ -641,7 +653,6 @@ static void ss_hash_bio(struct ss_pool *p, struct shash_desc *desc,
 	unsigned int fill = 0, i = 0;
 
 	desc->tfm = p->tfm;
-	crypto_shash_init(desc);
 	bio_for_each_segment(bv, bio, it) {
 		unsigned int off = 0;
 
@@ -650,6 +661,19 @@ static void ss_hash_bio(struct ss_pool *p, struct shash_desc *desc,
 					     p->block_size - fill);
 			void *a = bvec_kmap_local(&bv);
 
+			if (!fill && n == p->block_size) {
+				/* The common case: a block in one segment. */
+				crypto_shash_digest(desc, a + off, n, digest);
+				kunmap_local(a);
+				keys[i++] = ss_key64(p, digest);
+				if (i == nr)
+					return;
+				off += n;
+				continue;
+			}
+
+			if (!fill)
+				crypto_shash_init(desc);
 			crypto_shash_update(desc, a + off, n);
 			kunmap_local(a);
 			off += n;
@@ -661,7 +685,6 @@ static void ss_hash_bio(struct ss_pool *p, struct shash_desc *desc,
 			if (i == nr)
 				return;
 			fill = 0;
-			crypto_shash_init(desc);
 		}
 	}
 }
@@ -755,10 +778,12 @@ static void ss_write_done(struct ss_pool *p, unsigned int v, u32 g, u32 b,
 			__ss_set_map(p, v, g + i, x);
 		}
 	}
+	__ss_flush_frees(p);
 	if (epoch >= 0)
 		__ss_io_end(p, epoch);
 	spin_unlock_irqrestore(&p->lock, flags);
-	wake_up_all(&p->wait);
+	if (wq_has_sleeper(&p->wait))
+		wake_up_all(&p->wait);
 }
 
 static void ss_complete(struct ss_pool *p, struct bio *bio, blk_status_t st)
@@ -911,6 +936,7 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 			p->merges++;
 			p->vd[v].merged++;
 			p->vd[v].writes++;
+			__ss_flush_frees(p);
 			spin_unlock_irqrestore(&p->lock, flags);
 			mempool_free(page, &p->page_pool);
 			return BLK_STS_OK;
@@ -918,6 +944,7 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 		if (p->key[b] == key)
 			p->collisions++;
 		__ss_ref_drop(p, b, v);
+		__ss_flush_frees(p);
 		spin_unlock_irqrestore(&p->lock, flags);
 	}
 	mempool_free(page, &p->page_pool);
@@ -1208,6 +1235,7 @@ static int ss_map_discard(struct ss_vc *vc, struct bio *bio)
 			__ss_set_map(p, v, g, SS_NIL);
 			p->vd[v].discarded++;
 		}
+		__ss_flush_frees(p);
 		spin_unlock_irqrestore(&p->lock, flags);
 	}
 	bio_endio(bio);
