@@ -21,11 +21,14 @@
 #                   destage_ms 0: the defaults)
 #   noorder-ignore  the same with flush ignore
 #   noorder-random  flush honor, order random, seed 1
-#   subsist         dm-subsist: a pool of one vdisk over a ramdisk of its
-#                   own (a data device serves one pool: each subsist
-#                   configuration has its ramdisk, prefilled like the
-#                   first) (merge data, hash crc32c, no meta_dev: the
-#                   defaults);
+#   subsist         dm-subsist: a pool of three vdisks as large as the
+#                   ramdisk below (overcommit), fio on vdisk 0, the others
+#                   idle (a pool of one vdisk could skip hashing: nothing
+#                   can merge within one vdisk; with three it must hash);
+#                   over a ramdisk of its own (a data device serves one
+#                   pool: each subsist configuration has its ramdisk,
+#                   prefilled like the first); merge data, hash crc32c,
+#                   no meta_dev: the defaults;
 #                   fio runs on the vdisk.  fio's data are unique per 4 KiB
 #                   block (its default scramble_buffers writes each
 #                   sector's offset and the time into it), so nothing can
@@ -33,7 +36,8 @@
 #                   hashed, looked up and indexed, which is the cost
 #   subsist-meta    the same with meta_dev on a second ramdisk (every
 #                   fsync commits the metadata)
-#   subsist-none    the same with merge none (a plain partition: no hash)
+#   subsist-none    merge none (a plain partition: no hash), one vdisk
+#                   (three would not fit: merge none cannot overcommit)
 #   subsist-fresh   subsist, but the vdisk is discarded (blkdiscard, outside
 #                   fio's clock) before each seqwrite1m run: the sequential
 #                   jobs then find physically contiguous blocks, not the
@@ -66,7 +70,7 @@
 # and after each run of a subsist configuration, the pool's counters:
 #   BENCHSTAT <round> <config> <job> used=U mapped=M merges=G collisions=C nospc=S commits=K
 # One BENCHCFG <config> <table> line per device-mapper configuration (for
-# subsist, the pool's table; the vdisk is "subsist <pool> 0").
+# subsist, the pool's table; fio's vdisk is "subsist <pool> 0").
 #
 # Three identical writers (when a subsist configuration is selected, or
 # BENCH_DEDUP=1; BENCH_DEDUP=0 skips it): a pool of three vdisks (merge
@@ -140,8 +144,8 @@ table_of() {
 	noorder) echo "noorder $rd 0 4 flush honor order fifo" ;;
 	noorder-ignore) echo "noorder $rd 0 4 flush ignore order fifo" ;;
 	noorder-random) echo "noorder $rd 0 6 flush honor order random seed 1" ;;
-	subsist|subsist-fresh) echo "subsist-pool $(ss_rd $1) 1 $N" ;;
-	subsist-meta) echo "subsist-pool $(ss_rd $1) 1 $N 2 meta_dev $meta" ;;
+	subsist|subsist-fresh) echo "subsist-pool $(ss_rd $1) 3 $N" ;;
+	subsist-meta) echo "subsist-pool $(ss_rd $1) 3 $N 2 meta_dev $meta" ;;
 	subsist-none) echo "subsist-pool $(ss_rd $1) 1 $N 2 merge none" ;;
 	esac
 }
