@@ -1445,7 +1445,7 @@ static void __ss_pool_put(struct ss_pool *p)
 
 static int ss_pool_arrays(struct ss_pool *p)
 {
-	u32 nb = roundup_pow_of_two(max(p->nr_blocks / 4, 64U));
+	u32 nb = rounddown_pow_of_two(max(p->nr_blocks / 4, 64U));
 
 	p->map = kvcalloc(p->nr_lblocks, sizeof(*p->map), GFP_KERNEL);
 	p->mask = kvcalloc(p->nr_blocks, sizeof(*p->mask), GFP_KERNEL);
