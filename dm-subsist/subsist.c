@@ -102,6 +102,7 @@ struct ss_bio {
 	u32 pblock, nr;			/* physical run written or read */
 	bool fua;			/* commit before completing */
 	bool partial;			/* sub-block write: read-modify-write */
+	bool hashed;			/* keys[0] holds the first block's key */
 	bool cache_fill;
 	struct bvec_iter iter;		/* for filling the read cache */
 	struct work_struct work;
@@ -906,7 +907,10 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 	blk_status_t st;
 
 	if (can_index) {
-		ss_hash_bio(p, desc, bio, 1, &k);
+		if (pb->hashed)
+			k = pb->keys[0];
+		else
+			ss_hash_bio(p, desc, bio, 1, &k);
 		key = ss_ikey(k);
 	}
 	page = mempool_alloc(&p->page_pool, GFP_NOIO);
@@ -1180,6 +1184,7 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	if (!k) {
 		spin_unlock_irqrestore(&p->lock, flags);
 		wake_up_all(&p->wait);
+		pb->hashed = can_index;
 		if (len > bsec)
 			dm_accept_partial_bio(bio, bsec);
 		return ss_defer_write(vc, bio, pb, false);
@@ -1268,6 +1273,7 @@ static int subsist_map(struct dm_target *ti, struct bio *bio)
 	pb->epoch = -1;
 	pb->fua = false;
 	pb->partial = false;
+	pb->hashed = false;
 	pb->cache_fill = false;
 
 	if (p->merge == SS_MERGE_NONE)
