@@ -298,11 +298,16 @@ static int cmd_crc32c(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_blocks(int argc, char **argv)
+/*
+ * Reads FILE (argv[1]) in blocks of BYTES (argv[0]) and hands each block
+ * (the last may be shorter) to @fn.  Returns the command's exit status.
+ */
+static int ssgen_each_block(int argc, char **argv,
+			    void (*fn)(const unsigned char *, size_t, void *),
+			    void *ctx)
 {
 	unsigned char *buf;
 	size_t len;
-	char hex[9];
 	ssize_t n;
 	int fd, ret = 0;
 
@@ -318,10 +323,8 @@ static int cmd_blocks(int argc, char **argv)
 		perror("ssgen: memory");
 		return 1;
 	}
-	while ((n = ssgen_read(fd, buf, len)) > 0) {
-		ssgen_hex(ssgen_crc32c(buf, n), hex);
-		printf("%s\n", hex);
-	}
+	while ((n = ssgen_read(fd, buf, len)) > 0)
+		fn(buf, n, ctx);
 	if (n < 0) {
 		fprintf(stderr, "ssgen: %s: %s\n", argv[1], strerror(errno));
 		ret = 1;
@@ -330,38 +333,36 @@ static int cmd_blocks(int argc, char **argv)
 	return ret;
 }
 
+static void print_digest(const unsigned char *buf, size_t n, void *ctx)
+{
+	char hex[9];
+
+	(void)ctx;
+	ssgen_hex(ssgen_crc32c(buf, n), hex);
+	printf("%s\n", hex);
+}
+
+static int cmd_blocks(int argc, char **argv)
+{
+	return ssgen_each_block(argc, argv, print_digest, NULL);
+}
+
+static void count_nonzero(const unsigned char *buf, size_t n, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < n && !buf[i]; i++)
+		;
+	*(unsigned long long *)ctx += i < n;
+}
+
 static int cmd_nonzero(int argc, char **argv)
 {
 	unsigned long long count = 0;
-	unsigned char *buf;
-	ssize_t n, i;
-	size_t len;
-	int fd, ret = 0;
+	int ret = ssgen_each_block(argc, argv, count_nonzero, &count);
 
-	if (argc != 2)
-		return ssgen_usage();
-	if (ssgen_size(argv[0], &len))
-		return 2;
-	fd = ssgen_open(argv[1]);
-	if (fd < 0)
-		return 1;
-	buf = malloc(len);
-	if (!buf) {
-		perror("ssgen: memory");
-		return 1;
-	}
-	while ((n = ssgen_read(fd, buf, len)) > 0) {
-		for (i = 0; i < n && !buf[i]; i++)
-			;
-		count += i < n;
-	}
-	if (n < 0) {
-		fprintf(stderr, "ssgen: %s: %s\n", argv[1], strerror(errno));
-		ret = 1;
-	} else {
+	if (!ret)
 		printf("%llu\n", count);
-	}
-	free(buf);
 	return ret;
 }
 
