@@ -10,9 +10,10 @@
  * ignore-gfp-wait=N (and fail_page_alloc min-order=0); the case sets them.
  *
  *   failnth table NAME TABLE [MAX]
- *       per n: create the device-mapper device NAME with no table, load
- *       TABLE (one line, "start len target args...") with the n-th
- *       point failing, remove NAME
+ *       creates the device-mapper device NAME with no table; per n: load
+ *       TABLE (one line, "start len target args...") into its inactive
+ *       slot with the n-th point failing, then clear that slot (the
+ *       target's destructor runs); at the end NAME is removed
  *   failnth message NAME MESSAGE [UNDO] [MAX]
  *       per n: send MESSAGE to NAME's target at sector 0 with the n-th
  *       point failing; after a message that succeeded, UNDO (if not
@@ -103,16 +104,17 @@ static int sweep_table(const char *name, const char *table, unsigned int max)
 	unsigned int n, injected = 0, clean = 0, anyway = 0;
 	int err, left, bad = 0;
 
+	if (!dm_simple(DM_DEVICE_CREATE, name)) {
+		fprintf(stderr, "failnth: cannot create %s\n", name);
+		return 1;
+	}
 	for (n = 1; n <= max; n++) {
-		if (!dm_simple(DM_DEVICE_CREATE, name)) {
-			fprintf(stderr, "failnth: cannot create %s\n", name);
-			return 1;
-		}
 		err = dm_load(name, table, n);
 		left = nth_left();
 		nth_set(0);
-		if (!dm_simple(DM_DEVICE_REMOVE, name)) {
-			fprintf(stderr, "failnth: n=%u: cannot remove %s\n", n, name);
+		if (!err && !dm_simple(DM_DEVICE_CLEAR, name)) {
+			fprintf(stderr, "failnth: n=%u: cannot clear %s's inactive table\n",
+				n, name);
 			bad = 1;
 		}
 		printf("n=%u injected=%d result=%s\n", n, !left,
@@ -131,6 +133,10 @@ static int sweep_table(const char *name, const char *table, unsigned int max)
 			clean++;
 		else
 			anyway++;
+	}
+	if (!dm_simple(DM_DEVICE_REMOVE, name)) {
+		fprintf(stderr, "failnth: cannot remove %s\n", name);
+		bad = 1;
 	}
 	printf("failnth: %u runs, %u injected, %u failed cleanly, %u succeeded anyway\n",
 	       n > max ? max : n, injected, clean, anyway);

@@ -25,7 +25,7 @@ af_sweep_table "ctr" af-fi "0 $sz faultinj $rd 0"
 af_sweep_table "ctr with features" af-fi "0 $sz faultinj $rd 0 4 seed $SEED block_size 4096"
 
 check "faultinj device" dm_create af-fi "0 $sz faultinj $rd 0 2 seed $SEED"
-af_sweep_message "rule add" af-fi "rule add 1 write error sectors 2048 8 probability 500000" "rule del 1"
+af_sweep_message "rule add" af-fi "rule add 1 write error sectors 2048 8 prob 500000" "rule del 1"
 af_sweep_io "write" /dev/mapper/af-fi write 1048576 65536
 af_sweep_io "read" /dev/mapper/af-fi read 1048576 65536
 
@@ -51,5 +51,5 @@ drop_caches /dev/mapper/af-fi
 check "after the faults: read back" pattern_check /dev/mapper/af-fi 0 4194304 9
 check "device removed" dm_remove af-fi
 check_eq "the ramdisk has no holders" "" "$(af_holders "$rd")"
-check "dm-faultinj unloads" modprobe -r dm-faultinj
+check "dm-faultinj unloads" rmmod dm-faultinj
 ktap_end

@@ -54,5 +54,5 @@ check "after the faults: read back" pattern_check /dev/mapper/af-no 0 4194304 9
 check "after the faults: on the ramdisk" pattern_check "$rd" 0 4194304 9
 check "device removed" dm_remove af-no
 check_eq "the ramdisk has no holders" "" "$(af_holders "$rd")"
-check "dm-noorder unloads" modprobe -r dm-noorder
+check "dm-noorder unloads" rmmod dm-noorder
 ktap_end

@@ -55,5 +55,5 @@ check "after the faults: vdisk 1 reads back" pattern_check /dev/mapper/af-sv1 0 
 check "vdisks removed" sh -c 'dmsetup remove af-sv0 && dmsetup remove af-sv1'
 check "pool removed" dm_remove af-sp
 check_eq "the ramdisks have no holders" "" "$(af_holders "$rd")$(af_holders "$md")"
-check "dm-subsist unloads" modprobe -r dm-subsist
+check "dm-subsist unloads" rmmod dm-subsist
 ktap_end
