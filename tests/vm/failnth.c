@@ -99,31 +99,37 @@ static int dm_load(const char *name, const char *table, unsigned int n)
 	return err;
 }
 
-static int sweep_table(const char *name, const char *table, unsigned int max)
-{
-	unsigned int n, injected = 0, clean = 0, anyway = 0;
-	int err, left, bad = 0;
+/*
+ * One operation of a sweep: performs it with the n-th point failing,
+ * stores in *left what fail-nth had left right after the system call
+ * (0: the failure was injected), then undoes whatever a success changed;
+ * returns 0 or the errno of the operation.  *bad is set on a failure that
+ * is not the operation's (an undo refused).
+ */
+struct op {
+	const char *what;
+	int (*run)(struct op *op, unsigned int n, unsigned int *left, int *bad);
+	const char *name, *arg, *undo;	/* table and message */
+	int fd, wr;			/* io */
+	long long off;
+	size_t len;
+	char *buf;
+};
 
-	if (!dm_simple(DM_DEVICE_CREATE, name)) {
-		fprintf(stderr, "failnth: cannot create %s\n", name);
-		return 1;
-	}
+static int sweep(struct op *op, unsigned int max)
+{
+	unsigned int n, left, injected = 0, clean = 0, anyway = 0;
+	int err, bad = 0;
+
 	for (n = 1; n <= max; n++) {
-		err = dm_load(name, table, n);
-		left = nth_left();
-		nth_set(0);
-		if (!err && !dm_simple(DM_DEVICE_CLEAR, name)) {
-			fprintf(stderr, "failnth: n=%u: cannot clear %s's inactive table\n",
-				n, name);
-			bad = 1;
-		}
+		err = op->run(op, n, &left, &bad);
 		printf("n=%u injected=%d result=%s\n", n, !left,
 		       err ? strerrorname_np(err) : "ok");
 		fflush(stdout);
 		if (left) {
 			if (err) {
-				fprintf(stderr, "failnth: the table fails with no injection: %s\n",
-					strerror(err));
+				fprintf(stderr, "failnth: the %s fails with no injection: %s\n",
+					op->what, strerror(err));
 				bad = 1;
 			}
 			break;
@@ -134,15 +140,25 @@ static int sweep_table(const char *name, const char *table, unsigned int max)
 		else
 			anyway++;
 	}
-	if (!dm_simple(DM_DEVICE_REMOVE, name)) {
-		fprintf(stderr, "failnth: cannot remove %s\n", name);
-		bad = 1;
-	}
 	printf("failnth: %u runs, %u injected, %u failed cleanly, %u succeeded anyway\n",
 	       n > max ? max : n, injected, clean, anyway);
 	if (n > max)
 		fprintf(stderr, "failnth: still injecting after %u runs\n", max);
 	return bad || n > max;
+}
+
+static int op_table(struct op *op, unsigned int n, unsigned int *left, int *bad)
+{
+	int err = dm_load(op->name, op->arg, n);
+
+	*left = nth_left();
+	nth_set(0);
+	if (!err && !dm_simple(DM_DEVICE_CLEAR, op->name)) {
+		fprintf(stderr, "failnth: n=%u: cannot clear %s's inactive table\n",
+			n, op->name);
+		*bad = 1;
+	}
+	return err;
 }
 
 /* Send MSG to NAME at sector 0, the n-th point failing when n > 0. */
@@ -164,100 +180,82 @@ static int dm_msg(const char *name, const char *msg, unsigned int n)
 	return err;
 }
 
-static int sweep_message(const char *name, const char *msg, const char *undo,
-			 unsigned int max)
+static int op_message(struct op *op, unsigned int n, unsigned int *left, int *bad)
 {
-	unsigned int n, injected = 0, clean = 0, anyway = 0;
-	int err, left, bad = 0;
+	int err = dm_msg(op->name, op->arg, n);
 
-	for (n = 1; n <= max; n++) {
-		err = dm_msg(name, msg, n);
-		left = nth_left();
-		nth_set(0);
-		printf("n=%u injected=%d result=%s\n", n, !left,
-		       err ? strerrorname_np(err) : "ok");
-		fflush(stdout);
-		if (!err && undo && *undo && dm_msg(name, undo, 0)) {
-			fprintf(stderr, "failnth: n=%u: '%s' refused after '%s'\n", n, undo, msg);
-			bad = 1;
-		}
-		if (left) {
-			if (err) {
-				fprintf(stderr, "failnth: the message fails with no injection: %s\n",
-					strerror(err));
-				bad = 1;
-			}
-			break;
-		}
-		injected++;
-		if (err)
-			clean++;
-		else
-			anyway++;
+	*left = nth_left();
+	nth_set(0);
+	if (!err && op->undo && *op->undo && dm_msg(op->name, op->undo, 0)) {
+		fprintf(stderr, "failnth: n=%u: '%s' refused after '%s'\n",
+			n, op->undo, op->arg);
+		*bad = 1;
 	}
-	printf("failnth: %u runs, %u injected, %u failed cleanly, %u succeeded anyway\n",
-	       n > max ? max : n, injected, clean, anyway);
-	if (n > max)
-		fprintf(stderr, "failnth: still injecting after %u runs\n", max);
-	return bad || n > max;
+	return err;
+}
+
+static int op_io(struct op *op, unsigned int n, unsigned int *left, int *bad)
+{
+	ssize_t r;
+	int err;
+
+	(void)bad;
+	if (op->wr) {
+		char word[16];
+
+		snprintf(word, sizeof(word), "%07u\n", n % 10000000);
+		for (size_t i = 0; i + 8 <= op->len; i += 8)
+			memcpy(op->buf + i, word, 8);
+	}
+	nth_set(n);
+	r = op->wr ? pwrite(op->fd, op->buf, op->len, op->off) :
+		     pread(op->fd, op->buf, op->len, op->off);
+	err = r < 0 ? errno : 0;
+	*left = nth_left();
+	nth_set(0);
+	if (!err && (size_t)r != op->len)
+		err = EIO;
+	return err;
+}
+
+static int sweep_table(const char *name, const char *table, unsigned int max)
+{
+	struct op op = { .what = "table", .run = op_table, .name = name, .arg = table };
+	int r;
+
+	if (!dm_simple(DM_DEVICE_CREATE, name)) {
+		fprintf(stderr, "failnth: cannot create %s\n", name);
+		return 1;
+	}
+	r = sweep(&op, max);
+	if (!dm_simple(DM_DEVICE_REMOVE, name)) {
+		fprintf(stderr, "failnth: cannot remove %s\n", name);
+		r = 1;
+	}
+	return r;
 }
 
 static int sweep_io(const char *dev, int wr, long long off, size_t len,
 		    unsigned int max)
 {
-	unsigned int n, injected = 0, clean = 0, anyway = 0;
-	int fd, left, err, bad = 0;
-	ssize_t r;
-	char *buf;
+	struct op op = { .what = wr ? "write" : "read", .run = op_io, .wr = wr,
+			 .off = off, .len = len };
+	int r;
 
-	fd = open(dev, (wr ? O_RDWR : O_RDONLY) | O_DIRECT);
-	if (fd < 0) {
+	op.fd = open(dev, (wr ? O_RDWR : O_RDONLY) | O_DIRECT);
+	if (op.fd < 0) {
 		perror(dev);
 		return 1;
 	}
-	if (posix_memalign((void **)&buf, 4096, len)) {
+	if (posix_memalign((void **)&op.buf, 4096, len)) {
 		fprintf(stderr, "failnth: no memory\n");
+		close(op.fd);
 		return 1;
 	}
-	for (n = 1; n <= max; n++) {
-		if (wr) {
-			char word[16];
-
-			snprintf(word, sizeof(word), "%07u\n", n % 10000000);
-			for (size_t i = 0; i + 8 <= len; i += 8)
-				memcpy(buf + i, word, 8);
-		}
-		nth_set(n);
-		r = wr ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
-		err = r < 0 ? errno : 0;
-		left = nth_left();
-		nth_set(0);
-		if (!err && (size_t)r != len)
-			err = EIO;
-		printf("n=%u injected=%d result=%s\n", n, !left,
-		       err ? strerrorname_np(err) : "ok");
-		fflush(stdout);
-		if (left) {
-			if (err) {
-				fprintf(stderr, "failnth: the %s fails with no injection: %s\n",
-					wr ? "write" : "read", strerror(err));
-				bad = 1;
-			}
-			break;
-		}
-		injected++;
-		if (err)
-			clean++;
-		else
-			anyway++;
-	}
-	printf("failnth: %u runs, %u injected, %u failed cleanly, %u succeeded anyway\n",
-	       n > max ? max : n, injected, clean, anyway);
-	if (n > max)
-		fprintf(stderr, "failnth: still injecting after %u runs\n", max);
-	free(buf);
-	close(fd);
-	return bad || n > max;
+	r = sweep(&op, max);
+	free(op.buf);
+	close(op.fd);
+	return r;
 }
 
 static void usage(void)
@@ -287,7 +285,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "message") && argc >= 4 && argc <= 6) {
 		if (argc == 6)
 			max = strtoul(argv[5], NULL, 0);
-		return sweep_message(argv[2], argv[3], argc >= 5 ? argv[4] : NULL, max);
+		struct op op = { .what = "message", .run = op_message, .name = argv[2],
+				 .arg = argv[3], .undo = argc >= 5 ? argv[4] : NULL };
+
+		return sweep(&op, max);
 	}
 	if (!strcmp(argv[1], "io") && (argc == 6 || argc == 7)) {
 		int wr = !strcmp(argv[3], "write");

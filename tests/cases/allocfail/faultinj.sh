@@ -29,18 +29,19 @@ af_sweep_message "rule add" af-fi "rule add 1 write error sectors 2048 8 prob 50
 af_sweep_io "write" /dev/mapper/af-fi write 1048576 65536
 af_sweep_io "read" /dev/mapper/af-fi read 1048576 65536
 
-# Every allocation with dm_faultinj on its stack fails, in any task.
+# Every 5th allocation with dm_faultinj on its stack fails, in any task
+# (100 of them): a mempool that keeps failing would wait for ever.
 dm_message af-fi rule add 1 write corrupt byte 100 171 sectors 4096 64
 dm_message af-fi rule add 2 read error sectors 8192 8
 for a in failslab fail_page_alloc; do
-	af_filter $a dm-faultinj 1000
+	af_filter $a dm-faultinj 100 5
 done
 pattern_write /dev/mapper/af-fi 0 4194304 7 2>/dev/null
 pattern_check /dev/mapper/af-fi 0 1048576 7 >/dev/null 2>&1
 dm_message af-fi rule add 3 write drop sectors 12288 8 2>/dev/null
 dm_message af-fi rule list >/dev/null 2>&1
 for a in failslab fail_page_alloc; do
-	diag "$a filtered on dm_faultinj: $(af_injected $a 1000) failure(s) injected"
+	diag "$a filtered on dm_faultinj: $(af_injected $a 100) failure(s) injected"
 	af_off $a
 done
 dm_message af-fi rule del 1 2>/dev/null

@@ -7,7 +7,8 @@
 # read; each injected failure must end in a clean error or a success,
 # never a report.  Then failslab and fail_page_alloc, filtered on
 # dm_noorder's stack, fail its allocations in every task (the destage
-# worker too) while data is written, logged, drained and crashed; after
+# worker too) while data is written, logged, drained and crashed (every fifth, 100 in
+# all: a mempool whose refills always fail waits for ever); after
 # revive the device must read back what is written to it, the ramdisk
 # must have no holders and the module must unload.
 # timeout: 600
@@ -33,7 +34,7 @@ af_sweep_io "read" /dev/mapper/af-no read 1048576 65536
 dm_message af-no drain
 
 for a in failslab fail_page_alloc; do
-	af_filter $a dm-noorder 1000
+	af_filter $a dm-noorder 100 5
 done
 dm_message af-no log on 1 2>/dev/null
 pattern_write /dev/mapper/af-no 0 4194304 7 2>/dev/null
@@ -43,7 +44,7 @@ dm_message af-no crash keep random 500000 seed "$SEED" 2>/dev/null
 dm_message af-no revive 2>/dev/null
 dm_message af-no log off 2>/dev/null
 for a in failslab fail_page_alloc; do
-	diag "$a filtered on dm_noorder: $(af_injected $a 1000) failure(s) injected"
+	diag "$a filtered on dm_noorder: $(af_injected $a 100) failure(s) injected"
 	af_off $a
 done
 dm_message af-no revive 2>/dev/null

@@ -37,14 +37,14 @@ af_sweep_io "write (a merge)" /dev/mapper/af-sv1 write 1048576 65536
 af_sweep_io "read" /dev/mapper/af-sv0 read 1048576 65536
 
 for a in failslab fail_page_alloc; do
-	af_filter $a dm-subsist 1000
+	af_filter $a dm-subsist 100 5
 done
 pattern_write /dev/mapper/af-sv0 0 4194304 7 2>/dev/null
 pattern_write /dev/mapper/af-sv1 0 4194304 7 2>/dev/null
 pattern_check /dev/mapper/af-sv1 0 4194304 7 >/dev/null 2>&1
 dm_message af-sp cache drop 2>/dev/null
 for a in failslab fail_page_alloc; do
-	diag "$a filtered on dm_subsist: $(af_injected $a 1000) failure(s) injected"
+	diag "$a filtered on dm_subsist: $(af_injected $a 100) failure(s) injected"
 	af_off $a
 done
 check "after the faults: vdisk 0 written" pattern_write /dev/mapper/af-sv0 0 4194304 9
