@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # dm-noorder under the kernel's allocation-failure injection (debug
 # kernel; skipped on Debian's).  fail-nth fails each allocation of an
-# operation in turn: the table load (plain and with every feature), the
+# operation in turn: the table load (with every feature: its paths include the plain one's), the
 # "log on" message, one O_DIRECT write into the volatile cache and one
 # read; each injected failure must end in a clean error or a success,
 # never a report.  Then failslab and fail_page_alloc, filtered on
@@ -23,7 +23,6 @@ rd=$(ramdisk 32)
 sz=$((32 * 2048))
 af_nth_on
 
-af_sweep_table "ctr" af-no "0 $sz noorder $rd 0"
 af_sweep_table "ctr with features" af-no \
 	"0 $sz noorder $rd 0 10 flush honor order random seed $SEED cache_mb 4 destage_ms 50"
 

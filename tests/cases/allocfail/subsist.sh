@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # dm-subsist under the kernel's allocation-failure injection (debug
 # kernel; skipped on Debian's).  fail-nth fails each allocation of an
-# operation in turn: the pool's table load (in memory, and with a
-# meta_dev and every feature), a vdisk's table load, the "hint" message,
+# operation in turn: the pool's table load (with a meta_dev and
+# every feature), a vdisk's table load, the "hint" message,
 # one O_DIRECT write (hashed, indexed) and one read (through the cache);
 # each injected failure must end in a clean error or a success, never a
 # report.  Then failslab and fail_page_alloc, filtered on dm_subsist's
@@ -23,7 +23,6 @@ rd=$(ramdisk 32) md=$(ramdisk 8)
 sz=$((32 * 2048)) vsz=$((16 * 2048))
 af_nth_on
 
-af_sweep_table "pool ctr" af-sp "0 $sz subsist-pool $rd 2 $vsz"
 af_sweep_table "pool ctr with meta_dev" af-sp \
 	"0 $sz subsist-pool $rd 2 $vsz 8 block_size 4096 hash xxhash64 cache_blocks 64 meta_dev $md"
 
