@@ -47,6 +47,13 @@
 #   pattern_check DEV OFF LEN [SEED]   0 when the range holds that pattern
 #                                 (reads the device after drop_caches)
 #   bytes_at DEV OFF COUNT        COUNT bytes at byte OFF as hex ("00ff1a")
+# Kernel log (never cleared: the rig scans a case's whole log afterwards):
+#   klog_mark                     remember the last line of the kernel log
+#   klog_new                      the lines after the mark (the whole log
+#                                 when the mark has left the ring buffer)
+#   klog_has ERE                  0 when a line after the mark matches
+#   klog_clean                    0 when no line after the mark is a kernel
+#                                 report (WARNING/BUG/Oops/KASAN/...)
 # Targets:
 #   fi_stat DEV FIELD             a dm-faultinj status field by name
 #                                 (reads writes ... nr_rules: FI_FIELDS)
@@ -325,6 +332,22 @@ drop_caches() {
 		blockdev --flushbufs "$d" 2>/dev/null
 	done
 	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# ---- kernel log -----------------------------------------------------------
+
+# A mark is the text of the last line (its printk timestamp makes it
+# unique), not a line count: the count stops growing once the ring
+# buffer wraps, and then the new lines would be missed.
+klog_mark() { _klog=$(dmesg | tail -n 1); }
+klog_new() {
+	dmesg | awk -v m="${_klog:-}" '
+		{ l[NR] = $0; if (m != "" && $0 == m) last = NR }
+		END { for (i = last + 1; i <= NR; i++) print l[i] }'
+}
+klog_has() { klog_new | grep -Eq -- "$1"; }
+klog_clean() {
+	! klog_has 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN:|circular locking|list_(add|del) corruption'
 }
 
 # ---- data patterns ------------------------------------------------------

@@ -29,8 +29,8 @@ diag "dm_faultinj at $(af_range dm-faultinj), dm_noorder at $(af_range dm-noorde
 # used; the target may fall back, kvmalloc to vmalloc), loads (nothing
 # injected, the table loads).
 try() {
-	local what=$1 mod=$2 name=$3 table=$4 want=$5 got n nb
-	nb=$(dmesg | wc -l)
+	local what=$1 mod=$2 name=$3 table=$4 want=$5 got n
+	klog_mark
 	af_filter "$what" "$mod" 1
 	echo 2 >$FI/$what/verbose
 	if printf '%s\n' "$table" | dmsetup create "$name" 2>/tmp/case/err; then
@@ -41,7 +41,7 @@ try() {
 	fi
 	n=$(af_injected "$what" 1)
 	af_off "$what"
-	dmesg | tail -n +$((nb + 1)) >/tmp/case/inj
+	klog_new >/tmp/case/inj
 	case $want in
 	loads)
 		check_eq "$what on $mod: ${table#* * } loads" loads "$got"

@@ -16,8 +16,6 @@ seed_init
 
 rd=$(ramdisk 16) || bail "no ramdisk"
 N=$(blockdev --getsz "$rd")
-klog_mark() { dmesg -c >/dev/null; }
-klog_has() { dmesg | grep -q "$1"; }
 
 # ---- table lines ---------------------------------------------------------
 bad_table() {	# TABLE-ARGS (after "0 <len> faultinj") [LEN]
@@ -32,8 +30,8 @@ bad_table() {	# TABLE-ARGS (after "0 <len> faultinj") [LEN]
 		dmsetup remove fbad
 		return
 	fi
-	if dmesg | grep -Eq "faultinj: |device-mapper: table: "; then
-		pass "table refused with a reason: $1 ($(dmesg | grep -Eo "faultinj: .*|table: .*" | tail -n 1))"
+	if klog_has "faultinj: |device-mapper: table: "; then
+		pass "table refused with a reason: $1 ($(klog_new | grep -Eo "faultinj: .*|table: .*" | tail -n 1))"
 	else
 		fail "table refused with a reason in the log: $1"
 	fi
@@ -90,7 +88,7 @@ bad_msg() {	# MESSAGE WORDS
 		fail "message refused and nothing changed: $1"
 		snapshot | sed 's/^/#   /'
 	else
-		pass "message refused, nothing changed: $1 ($(dmesg | grep -o 'faultinj: .*' | tail -n 1))"
+		pass "message refused, nothing changed: $1 ($(klog_new | grep -o 'faultinj: .*' | tail -n 1))"
 	fi
 }
 

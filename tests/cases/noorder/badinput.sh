@@ -15,9 +15,7 @@ seed_init
 rd=$(ramdisk 16) || bail "no ramdisk"
 sz=$(blockdev --getsz $rd)
 
-# The kernel log lines since the mark (the reason is in ti->error).
-klog_mark() { _klog=$(dmesg | wc -l); }
-klog_new() { dmesg | tail -n +$((_klog + 1)); }
+# The reason is in ti->error: the kernel log lines since the mark.
 bad_table() {	# description table-args expected-error-ERE [len]
 	klog_mark
 	if printf '0 %s noorder %s\n' "${4:-$sz}" "$2" | dmsetup create bad 2>/dev/null; then

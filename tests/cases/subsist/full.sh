@@ -33,7 +33,7 @@ klog_mark
 check_err "one more unique block: ENOSPC" "No space left on device" ss_wr $v1 200 1 $B
 check_eq "mode out_of_space" out_of_space "$(ss_stat pool mode)"
 ok $([ "$(ss_stat pool nospc)" -ge 1 ]; echo $?) "nospc counted ($(ss_stat pool nospc))"
-check "kernel log: out of data space" sh -c "dmesg | tail -n +$((_klog + 1)) | grep -q 'out of data space'"
+check "kernel log: out of data space" klog_has 'out of data space'
 check_err "a unique block on vdisk 1: ENOSPC" "No space left on device" ss_wr $v1 0 1 $B
 check_err "a 64 KiB unique write on vdisk 1: ENOSPC" "No space left on device" ss_wr $v1 16 16 $C
 check "all 256 blocks read back" ss_same $v0 0 256 $A
