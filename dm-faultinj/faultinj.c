@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 
 #include "fi_core.h"
+#include "strict_args.h"
 
 #define DM_MSG_PREFIX "faultinj"
 
@@ -127,7 +128,7 @@ static int fi_parse_features(struct dm_arg_set *as, struct fi_c *fc,
 
 	if (!as->argc)
 		return 0;
-	r = dm_read_arg_group(_args, as, &argc, &ti->error);
+	r = strict_read_arg_group(_args, as, &argc, &ti->error);
 	if (r)
 		return r;
 

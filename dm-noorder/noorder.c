@@ -33,7 +33,8 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
-#include "../include/noorder_log.h"
+#include "noorder_log.h"
+#include "strict_args.h"
 
 #define DM_MSG_PREFIX "noorder"
 
@@ -1380,7 +1381,7 @@ static int no_parse_features(struct dm_arg_set *as, struct no_c *c,
 
 	if (!as->argc)
 		return 0;
-	r = dm_read_arg_group(_args, as, &argc, &ti->error);
+	r = strict_read_arg_group(_args, as, &argc, &ti->error);
 	if (r)
 		return r;
 

@@ -32,7 +32,8 @@
 #include <asm/unaligned.h>
 
 #include "subsist.h"
-#include "../include/subsist_hint.h"
+#include "strict_args.h"
+#include "subsist_hint.h"
 
 #define DM_MSG_PREFIX "subsist"
 
@@ -1663,7 +1664,7 @@ static int ss_parse_features(struct dm_arg_set *as, struct ss_pc *pc,
 
 	if (!as->argc)
 		return 0;
-	r = dm_read_arg_group(_args, as, &argc, &ti->error);
+	r = strict_read_arg_group(_args, as, &argc, &ti->error);
 	if (r)
 		return r;
 	while (argc) {

@@ -15,7 +15,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "../../include/subsist_hint.h"
+#include "subsist_hint.h"
 
 static char *dev = "";
 module_param(dev, charp, 0444);
