@@ -1854,6 +1854,8 @@ static int __init dm_noorder_init(void)
 {
 	int r;
 
+	/* The log's record header is an ABI: crashtest reads it. */
+	BUILD_BUG_ON(sizeof(struct noorder_log_rec) != NOORDER_LOG_REC_SIZE);
 	no_blk_cache = KMEM_CACHE(no_blk, 0);
 	if (!no_blk_cache)
 		return -ENOMEM;

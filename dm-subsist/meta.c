@@ -44,6 +44,11 @@ static int ss_meta_io(struct ss_pool *p, blk_opf_t opf, u64 block, void *buf,
 		      u64 nr)
 {
 	BUILD_BUG_ON(PAGE_SIZE != SS_META_BLOCK);
+	/* The format of subsist_disk.h: these sizes are on disk. */
+	BUILD_BUG_ON(sizeof(struct ss_disk_sb) != 80);
+	BUILD_BUG_ON(sizeof(struct ss_disk_rec) != 16);
+	BUILD_BUG_ON(sizeof(struct ss_disk_log) != 40);
+	BUILD_BUG_ON(SS_RECS_PER_BLOCK != 253);
 	while (nr) {
 		unsigned int i, n = min_t(u64, nr, BIO_MAX_VECS);
 		struct bio *bio = bio_alloc(p->meta, n, opf, GFP_NOIO);
