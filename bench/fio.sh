@@ -205,7 +205,7 @@ if has fi16; then
 	done
 	ok $st "16 rules added, all beyond sector $AREA"
 	dm_message b-fi16 rule list | sed 's/^/# /'
-	[ "$(dmsetup status b-fi16 | awk '{ print $14 }')" = $NRULES ]
+	[ "$(fi_stat b-fi16 nr_rules)" = $NRULES ]
 	ok $? "status shows $NRULES rules"
 fi
 
@@ -222,7 +222,7 @@ if has fi16s; then
 	done
 	ok $st "16 type rules added (types nosuch1..nosuch$NRULES)"
 	dm_message b-fi16s rule list | sed 's/^/# /'
-	[ "$(dmsetup status b-fi16s | awk '{ print $13 "/" $14 }')" = 0/$NRULES ]
+	[ "$(fi_stat b-fi16s type_extents)/$(fi_stat b-fi16s nr_rules)" = 0/$NRULES ]
 	ok $? "status shows $NRULES rules and an empty type map"
 fi
 

@@ -22,6 +22,7 @@
 #include <linux/percpu.h>
 #include <linux/slab.h>
 
+#include "dm_status.h"
 #include "fi_core.h"
 #include "strict_args.h"
 
@@ -767,39 +768,50 @@ static void fi_emit_table(struct fi_c *fc, char *result, unsigned int maxlen)
 
 static void fi_emit_info(struct fi_c *fc, char *result, unsigned int maxlen)
 {
-	u64 sum[FI_NR_STATS] = { };
+	static const unsigned char kinds[] = { STATUS_FAULTINJ(DMST_KIND) };
+	/* The counters, by their place on the status line. */
+	static const unsigned char at[FI_NR_STATS] = {
+		[FI_ST_READS] = FI_STATUS_reads,
+		[FI_ST_WRITES] = FI_STATUS_writes,
+		[FI_ST_FLUSHES] = FI_STATUS_flushes,
+		[FI_ST_DISCARDS] = FI_STATUS_discards,
+		[FI_ST_DROPPED] = FI_STATUS_dropped,
+		[FI_ST_ERRORED] = FI_STATUS_errored,
+		[FI_ST_CORRUPTED] = FI_STATUS_corrupted,
+		[FI_ST_CRASH_DROPPED] = FI_STATUS_crash_dropped,
+	};
+	struct dm_status_val v[FI_STATUS_NR] = { };
 	const struct fi_ruleset *rs;
 	const struct fi_typemap *m;
 	unsigned int i, sz = 0;
 	int cpu;
 
+	BUILD_BUG_ON(ARRAY_SIZE(kinds) != FI_STATUS_NR);
 	for_each_possible_cpu(cpu) {
 		struct fi_stats *st = per_cpu_ptr(fc->stats, cpu);
 
 		for (i = 0; i < FI_NR_STATS; i++)
-			sum[i] += READ_ONCE(st->v[i]);
+			v[at[i]].a += READ_ONCE(st->v[i]);
 	}
-	for (i = 0; i < FI_ST_CRASH_DROPPED; i++)
-		DMEMIT("%llu ", (unsigned long long)sum[i]);
-
 	switch (atomic_read(&fc->crash)) {
 	case FI_LIVE:
-		DMEMIT("live");
+		v[FI_STATUS_crash_state].w = "live";
 		break;
 	case FI_ARMED:
-		DMEMIT("armed:%lld",
-		       max_t(long long, atomic64_read(&fc->crash_left), 0));
+		v[FI_STATUS_crash_state].a =
+			max_t(long long, atomic64_read(&fc->crash_left), 0);
 		break;
 	default:
-		DMEMIT("crashed");
+		v[FI_STATUS_crash_state].w = "crashed";
 		break;
 	}
 
 	rcu_read_lock();
 	rs = rcu_dereference(fc->rules);
 	m = rcu_dereference(fc->types);
-	DMEMIT(" %llu %u %u", (unsigned long long)sum[FI_ST_CRASH_DROPPED],
-	       m ? m->n : 0, rs ? rs->n : 0);
+	v[FI_STATUS_type_extents].a = m ? m->n : 0;
+	v[FI_STATUS_nr_rules].a = rs ? rs->n : 0;
+	dm_status_emit(result, maxlen, &sz, kinds, v, FI_STATUS_NR);
 	for (i = 0; rs && i < rs->n; i++)
 		DMEMIT(" %u:%llu", rs->r[i]->id,
 		       (unsigned long long)atomic64_read(&rs->r[i]->fired));

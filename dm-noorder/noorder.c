@@ -33,6 +33,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "dm_status.h"
 #include "noorder_log.h"
 #include "strict_args.h"
 
@@ -138,6 +139,7 @@ struct no_c {
 	u64 next_seq;			/* seq of the next write */
 	u64 destage_upto;		/* destage every write with seq <= */
 	u64 cached_bytes;		/* data held by pending writes */
+	u64 cached_bytes_max;		/* its high-water mark since the ctr */
 	u64 reserved_bytes;		/* promised to writers being copied */
 	u64 limit_bytes;
 	unsigned long nr_pending;
@@ -1125,6 +1127,7 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector)
 	list_add_tail(&rec->list, &c->pending);
 	c->nr_pending++;
 	c->cached_bytes += bytes;
+	c->cached_bytes_max = max(c->cached_bytes_max, c->cached_bytes);
 	c->st.writes++;
 	__no_index_write(c, rec, &spares);
 	e = __no_log_add(c, e, NOORDER_LOG_WRITE, no_log_flags(bio), sector,
@@ -1784,29 +1787,41 @@ static void no_emit_table(struct no_c *c, char *result, unsigned int maxlen)
 
 static void no_emit_info(struct no_c *c, char *result, unsigned int maxlen)
 {
+	static const unsigned char kinds[] = { STATUS_NOORDER(DMST_KIND) };
+	struct dm_status_val v[NO_STATUS_NR] = { };
 	unsigned int sz = 0;
 	struct no_stats st;
-	u64 cw, cb, nb, lr, lb;
 	bool crashed;
 	enum no_log_state ls;
 
+	BUILD_BUG_ON(ARRAY_SIZE(kinds) != NO_STATUS_NR);
 	spin_lock(&c->lock);
 	st = c->st;
-	cw = c->nr_pending;
-	cb = c->cached_bytes;
-	nb = c->nr_blks;
+	v[NO_STATUS_cached_writes].a = c->nr_pending;
+	v[NO_STATUS_cached_bytes].a = c->cached_bytes;
+	v[NO_STATUS_cached_bytes_max].a = c->cached_bytes_max;
+	v[NO_STATUS_cached_blocks].a = c->nr_blks;
 	crashed = c->crashed;
 	ls = c->log_state;
-	lr = c->log_records;
-	lb = c->log_bytes;
+	v[NO_STATUS_log_records].a = c->log_records;
+	v[NO_STATUS_log_bytes].a = c->log_bytes;
 	spin_unlock(&c->lock);
 
-	DMEMIT("%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %s %s %s %llu %llu",
-	       st.reads, st.writes, st.read_hits, cw, cb, nb, st.destaged,
-	       st.flushes, st.flushes_ignored, st.fuas, st.fuas_ignored,
-	       st.discards, st.crash_kept, st.crash_dropped,
-	       c->honor ? "honor" : "ignore", crashed ? "crashed" : "live",
-	       no_log_state_names[ls], lr, lb);
+	v[NO_STATUS_reads].a = st.reads;
+	v[NO_STATUS_writes].a = st.writes;
+	v[NO_STATUS_read_hits].a = st.read_hits;
+	v[NO_STATUS_destaged].a = st.destaged;
+	v[NO_STATUS_flushes].a = st.flushes;
+	v[NO_STATUS_flushes_ignored].a = st.flushes_ignored;
+	v[NO_STATUS_fuas].a = st.fuas;
+	v[NO_STATUS_fuas_ignored].a = st.fuas_ignored;
+	v[NO_STATUS_discards].a = st.discards;
+	v[NO_STATUS_crash_kept].a = st.crash_kept;
+	v[NO_STATUS_crash_dropped].a = st.crash_dropped;
+	v[NO_STATUS_flush].w = c->honor ? "honor" : "ignore";
+	v[NO_STATUS_crash_state].w = crashed ? "crashed" : "live";
+	v[NO_STATUS_log_state].w = no_log_state_names[ls];
+	dm_status_emit(result, maxlen, &sz, kinds, v, NO_STATUS_NR);
 }
 
 static void noorder_status(struct dm_target *ti, status_type_t type,

@@ -32,6 +32,7 @@
 #include <asm/unaligned.h>
 
 #include "subsist.h"
+#include "dm_status.h"
 #include "strict_args.h"
 #include "subsist_hint.h"
 
@@ -1940,12 +1941,12 @@ static void ss_pool_emit_table(struct ss_pc *pc, char *result,
 static void ss_pool_emit_info(struct ss_pool *p, char *result,
 			      unsigned int maxlen)
 {
-	u64 used, mapped, shared, merges, coll, mism, metaw, nospc, commits;
-	u64 hits, misses, ratio;
-	unsigned int sz = 0, nhints;
-	enum ss_mode mode;
-	bool hints_on;
+	static const unsigned char kinds[] = { STATUS_SUBSIST_POOL(DMST_KIND) };
+	struct dm_status_val v[SP_STATUS_NR] = { };
+	u64 used, mapped, ratio;
+	unsigned int sz = 0;
 
+	BUILD_BUG_ON(ARRAY_SIZE(kinds) != SP_STATUS_NR);
 	spin_lock_irq(&p->lock);
 	if (p->merge == SS_MERGE_NONE) {
 		used = p->nr_lblocks;
@@ -1954,36 +1955,34 @@ static void ss_pool_emit_info(struct ss_pool *p, char *result,
 		used = p->nr_blocks - p->nr_free;
 		mapped = p->mapped;
 	}
-	shared = p->shared_blocks;
-	merges = p->merges;
-	coll = p->collisions;
-	mism = p->mismatches;
-	metaw = p->meta_writes;
-	nospc = p->nospc;
-	commits = p->commits;
-	mode = p->mode;
-	hints_on = p->hints_on;
-	nhints = p->nr_hints;
+	v[SP_STATUS_shared].a = p->shared_blocks;
+	v[SP_STATUS_merges].a = p->merges;
+	v[SP_STATUS_collisions].a = p->collisions;
+	v[SP_STATUS_mismatches].a = p->mismatches;
+	v[SP_STATUS_meta_writes].a = p->meta_writes;
+	v[SP_STATUS_nospc].a = p->nospc;
+	v[SP_STATUS_commits].a = p->commits;
+	v[SP_STATUS_mode].w = ss_mode_names[p->mode];
+	v[SP_STATUS_hints].a = p->nr_hints;
+	if (!p->hints_on)
+		v[SP_STATUS_hints].w = "off";
 	spin_unlock_irq(&p->lock);
 	spin_lock_irq(&p->cache_lock);
-	hits = p->chits;
-	misses = p->cmisses;
+	v[SP_STATUS_cache_hits].a = p->chits;
+	v[SP_STATUS_cache_misses].a = p->cmisses;
 	spin_unlock_irq(&p->cache_lock);
 
 	ratio = used ? div64_u64(mapped * 100 + used / 2, used) : 100;
-	DMEMIT("%u %llu/%u %llu %llu %llu %llu.%02llu %llu %llu %llu %llu %llu %llu %llu %s ",
-	       p->block_size, used, p->nr_blocks, mapped, shared,
-	       mapped > used ? mapped - used : 0, div_u64(ratio, 100),
-	       ratio % 100, hits, misses, merges, coll, mism, metaw, nospc,
-	       ss_mode_names[mode]);
-	if (p->mt)
-		DMEMIT("%llu ", commits);
-	else
-		DMEMIT("- ");
-	if (hints_on)
-		DMEMIT("on:%u", nhints);
-	else
-		DMEMIT("off");
+	v[SP_STATUS_block_size].a = p->block_size;
+	v[SP_STATUS_usage].a = used;
+	v[SP_STATUS_usage].b = p->nr_blocks;
+	v[SP_STATUS_mapped].a = mapped;
+	v[SP_STATUS_saved].a = mapped > used ? mapped - used : 0;
+	v[SP_STATUS_ratio].a = div_u64(ratio, 100);
+	v[SP_STATUS_ratio].b = ratio % 100;
+	if (!p->mt)
+		v[SP_STATUS_commits].w = "-";
+	dm_status_emit(result, maxlen, &sz, kinds, v, SP_STATUS_NR);
 }
 
 static void subsist_pool_status(struct dm_target *ti, status_type_t type,
@@ -2179,6 +2178,25 @@ bad:
 	return r;
 }
 
+static void ss_vdisk_emit_info(unsigned int index, const struct ss_vdisk *vd,
+			       char *result, unsigned int maxlen)
+{
+	static const unsigned char kinds[] = { STATUS_SUBSIST_VDISK(DMST_KIND) };
+	struct dm_status_val v[SV_STATUS_NR] = { };
+	unsigned int sz = 0;
+
+	BUILD_BUG_ON(ARRAY_SIZE(kinds) != SV_STATUS_NR);
+	v[SV_STATUS_index].a = index;
+	v[SV_STATUS_mapped].a = vd->mapped;
+	v[SV_STATUS_shared].a = vd->shared;
+	v[SV_STATUS_reads].a = vd->reads;
+	v[SV_STATUS_writes].a = vd->writes;
+	v[SV_STATUS_merged].a = vd->merged;
+	v[SV_STATUS_cow].a = vd->cow;
+	v[SV_STATUS_discarded].a = vd->discarded;
+	dm_status_emit(result, maxlen, &sz, kinds, v, SV_STATUS_NR);
+}
+
 static void subsist_status(struct dm_target *ti, status_type_t type,
 			   unsigned int status_flags, char *result,
 			   unsigned int maxlen)
@@ -2195,9 +2213,7 @@ static void subsist_status(struct dm_target *ti, status_type_t type,
 		spin_unlock_irq(&p->lock);
 		if (p->merge == SS_MERGE_NONE)
 			vd.mapped = p->vblocks;
-		DMEMIT("%u %llu %llu %llu %llu %llu %llu %llu", vc->index,
-		       vd.mapped, vd.shared, vd.reads, vd.writes, vd.merged,
-		       vd.cow, vd.discarded);
+		ss_vdisk_emit_info(vc->index, &vd, result, maxlen);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %u", vc->pool_dev->name, vc->index);

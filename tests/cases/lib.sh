@@ -409,9 +409,12 @@ bytes_at() {	# DEV OFF COUNT
 	echo
 }
 
+# The field lists below follow include/dm_status.h (checked by
+# tests/unit/test_status_contract.c).
+
 # ---- dm-faultinj ----------------------------------------------------------
 
-FI_FIELDS="reads writes flushes discards dropped errored corrupted state crash_dropped type_extents nr_rules"
+FI_FIELDS="reads writes flushes discards dropped errored corrupted crash_state crash_dropped type_extents nr_rules"
 
 # dm_stat DEV "NAMES" FIELD: the status field called FIELD, when the
 # status fields (after "<start> <len> <target>") are called NAMES.
@@ -429,7 +432,7 @@ fi_stat() { dm_stat "$1" "$FI_FIELDS" "$2"; }
 
 # ---- dm-noorder -----------------------------------------------------------
 
-NO_FIELDS="reads writes read_hits cached_writes cached_bytes cached_blocks destaged flushes flushes_ignored fuas fuas_ignored discards crash_kept crash_dropped mode state log log_records log_bytes"
+NO_FIELDS="reads writes read_hits cached_writes cached_bytes cached_blocks destaged flushes flushes_ignored fuas fuas_ignored discards crash_kept crash_dropped flush crash_state log_state log_records log_bytes cached_bytes_max"
 
 # no_stat DEV FIELD: one dm-noorder status field by name (see NO_FIELDS).
 no_stat() { dm_stat "$1" "$NO_FIELDS" "$2"; }

@@ -61,7 +61,6 @@ mkfs_fs() {
 	fi
 }
 
-field() { dmsetup status demo | awk -v i="$1" '{ print $(i + 3) }'; }
 
 results=
 for fs in ext4 ext2; do
@@ -72,7 +71,7 @@ for fs in ext4 ext2; do
 	dmsetup message demo 0 stats reset
 	workload
 	umount mnt
-	total=$(field 2)
+	total=$(fi_stat demo writes)
 	at=$((total * CUT / 100))
 	say ""
 	say "Run once without faults: the workload sends $total writes to the disk."
@@ -85,7 +84,7 @@ for fs in ext4 ext2; do
 	umount mnt
 	say "  ... workload done, file system unmounted. The target says:"
 	run dmsetup status demo
-	lost=$(field 9)
+	lost=$(fi_stat demo crash_dropped)
 	say "  $lost writes (and flushes) after the cut were acknowledged but lost,"
 	say "  as a disk that lost its power would have lost them."
 	run dmsetup message demo 0 revive

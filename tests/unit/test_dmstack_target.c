@@ -22,11 +22,12 @@ static const char *const no_names[] = {
 	"reads", "writes", "read_hits", "cached_writes", "cached_bytes",
 	"cached_blocks", "destaged", "flushes", "flushes_ignored", "fuas",
 	"fuas_ignored", "discards", "crash_kept", "crash_dropped", "flush",
-	"crash_state", "log_state", "log_records", "log_bytes", NULL
+	"crash_state", "log_state", "log_records", "log_bytes",
+	"cached_bytes_max", NULL
 };
 
 /* A noorder line as the kernel prints it: every field different. */
-#define NO_LINE	"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17"
+#define NO_LINE	"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18"
 
 static int parse(const char *target, const char *line, struct dms_status *st)
 {
@@ -41,14 +42,14 @@ static void test_noorder_good(void **state)
 {
 	static const char *const vals[] = {
 		"11", "22", "3", "4", "16384", "5", "6", "7", "8", "9", "10",
-		"12", "13", "14", "honor", "live", "off", "15", "17"
+		"12", "13", "14", "honor", "live", "off", "15", "17", "18"
 	};
 	struct dms_status st;
 	int i;
 
 	(void)state;
 	assert_int_equal(parse("noorder", NO_LINE, &st), 1);
-	assert_int_equal(st.nr, 19);
+	assert_int_equal(st.nr, 20);
 	for (i = 0; no_names[i]; i++) {
 		assert_string_equal(st.f[i].name, no_names[i]);
 		assert_string_equal(st.f[i].val, vals[i]);
@@ -62,7 +63,7 @@ static void test_noorder_good(void **state)
 
 	/* The other words of the word fields; the largest u64. */
 	assert_int_equal(parse("noorder",
-			       "0 0 0 0 0 0 0 0 0 0 0 0 3 5 ignore crashed overflow 18446744073709551615 0",
+			       "0 0 0 0 0 0 0 0 0 0 0 0 3 5 ignore crashed overflow 18446744073709551615 0 0",
 			       &st), 1);
 	assert_string_equal(dms_status_get(&st, "flush"), "ignore");
 	assert_string_equal(dms_status_get(&st, "crash_state"), "crashed");
@@ -71,7 +72,7 @@ static void test_noorder_good(void **state)
 	assert_string_equal(dms_status_get(&st, "crash_kept"), "3");
 	assert_string_equal(dms_status_get(&st, "crash_dropped"), "5");
 	dms_status_free(&st);
-	assert_int_equal(parse("noorder", "1 1 1 1 1 1 1 1 1 1 1 1 1 1 honor live on 1 1", &st), 1);
+	assert_int_equal(parse("noorder", "1 1 1 1 1 1 1 1 1 1 1 1 1 1 honor live on 1 1 1", &st), 1);
 	assert_string_equal(dms_status_get(&st, "log_state"), "on");
 	dms_status_free(&st);
 
@@ -81,7 +82,7 @@ static void test_noorder_good(void **state)
 	assert_string_equal(dms_status_get(&st, "log_bytes"), "17");
 	dms_status_free(&st);
 	assert_int_equal(parse("noorder",
-			       "11\t22 3  4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17",
+			       "11\t22 3  4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
 			       &st), 1);
 	assert_string_equal(dms_status_get(&st, "writes"), "22");
 	dms_status_free(&st);
@@ -92,26 +93,26 @@ static void test_noorder_bad(void **state)
 	static const char *const bad[] = {
 		"",
 		"   ",
-		/* 18 fields, 20 fields */
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15",
+		/* 19 fields, 21 fields */
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 18",
 		NO_LINE " 18",
 		/* a word where a number goes, and the reverse */
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 honor 14 live off 15 17",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 1 live off 15 17",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 honor 14 live off 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 1 live off 15 17 18",
 		/* words not in their lists, or in another case */
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honour live off 15 17",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 HONOR live off 15 17",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor dead off 15 17",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live of 15 17",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live offf 15 17",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 live honor off 15 17",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honour live off 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 HONOR live off 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor dead off 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live of 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live offf 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 live honor off 15 17 18",
 		/* numbers that are not */
-		"-1 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17",
-		"11 22x 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17",
-		"11 22 3 4 0x10 5 6 7 8 9 10 12 13 14 honor live off 15 17",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 1.5",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 18446744073709551616 17",
-		"+1 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17",
+		"-1 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
+		"11 22x 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
+		"11 22 3 4 0x10 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 1.5 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 18446744073709551616 17 18",
+		"+1 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
 		/* faultinj's line is not noorder's */
 		"1 8 0 0 1 1 1 live 0 0 3 1:1 2:1 3:1",
 		NULL
@@ -399,7 +400,7 @@ static void test_mutations(void **state)
 		if (r == 1) {
 			accepted++;
 			/* What was accepted has the full layout. */
-			assert_int_equal(st.nr, !strcmp(t, "noorder") ? 19 :
+			assert_int_equal(st.nr, !strcmp(t, "noorder") ? 20 :
 					 !strcmp(t, "faultinj") ? 11 :
 					 !strcmp(t, "subsist") ? 8 : 17);
 			for (k = 0; k < st.nr; k++)

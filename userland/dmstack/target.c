@@ -15,72 +15,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm_status.h"
 #include "target.h"
 
-/* What a status word must look like. */
-enum dms_wkind {
-	DMS_W_NUM,		/* a decimal number (u64) */
-	DMS_W_WORD,		/* one of "a|b|c" */
-	DMS_W_FI_CRASH,		/* live, crashed or armed:<n> */
-	DMS_W_RATIO,		/* <n>.<dd> */
-	DMS_W_NUM_DASH,		/* a number, or "-" */
-	DMS_W_HINTS,		/* off or on:<n> */
-};
-
+/* A status word's name and shape (include/dm_status.h). */
 struct dms_wdef {
 	const char *name;
-	enum dms_wkind kind;
+	enum dm_status_kind kind;
 	const char *words;
 };
 
-#define DMS_NUMW(name)	{ name, DMS_W_NUM, NULL }
-
 static const struct dms_wdef dms_fi_words[] = {
-	DMS_NUMW("reads"), DMS_NUMW("writes"),
-	DMS_NUMW("flushes"), DMS_NUMW("discards"),
-	DMS_NUMW("dropped"), DMS_NUMW("errored"),
-	DMS_NUMW("corrupted"), { "crash_state", DMS_W_FI_CRASH, NULL },
-	DMS_NUMW("crash_dropped"), DMS_NUMW("type_extents"),
-	DMS_NUMW("nr_rules"),
+	STATUS_FAULTINJ(DMST_DEF)
 	{ NULL }
 };
 
 static const struct dms_wdef dms_no_words[] = {
-	DMS_NUMW("reads"), DMS_NUMW("writes"),
-	DMS_NUMW("read_hits"), DMS_NUMW("cached_writes"),
-	DMS_NUMW("cached_bytes"), DMS_NUMW("cached_blocks"),
-	DMS_NUMW("destaged"), DMS_NUMW("flushes"),
-	DMS_NUMW("flushes_ignored"), DMS_NUMW("fuas"),
-	DMS_NUMW("fuas_ignored"), DMS_NUMW("discards"),
-	DMS_NUMW("crash_kept"), DMS_NUMW("crash_dropped"),
-	{ "flush", DMS_W_WORD, "honor|ignore" },
-	{ "crash_state", DMS_W_WORD, "live|crashed" },
-	{ "log_state", DMS_W_WORD, "off|on|overflow" },
-	DMS_NUMW("log_records"), DMS_NUMW("log_bytes"),
+	STATUS_NOORDER(DMST_DEF)
 	{ NULL }
 };
 
-/*
- * subsist-pool: "<block_size> <used>/<total> <mapped> ..."; the second
- * word is split at its '/' into used and total before the check.
- */
+/* subsist-pool: its usage word "<used>/<total>" is two fields here. */
 static const struct dms_wdef dms_sp_words[] = {
-	DMS_NUMW("block_size"), DMS_NUMW("used"), DMS_NUMW("total"),
-	DMS_NUMW("mapped"), DMS_NUMW("shared"), DMS_NUMW("saved"),
-	{ "ratio", DMS_W_RATIO, NULL },
-	DMS_NUMW("cache_hits"), DMS_NUMW("cache_misses"),
-	DMS_NUMW("merges"), DMS_NUMW("collisions"), DMS_NUMW("mismatches"),
-	DMS_NUMW("meta_writes"), DMS_NUMW("nospc"),
-	{ "mode", DMS_W_WORD, "ok|out_of_space|read_only" },
-	{ "commits", DMS_W_NUM_DASH, NULL },
-	{ "hints", DMS_W_HINTS, NULL },
+	STATUS_SUBSIST_POOL(DMST_DEF)
 	{ NULL }
 };
 
 static const struct dms_wdef dms_sv_words[] = {
-	DMS_NUMW("index"), DMS_NUMW("mapped"), DMS_NUMW("shared"),
-	DMS_NUMW("reads"), DMS_NUMW("writes"), DMS_NUMW("merged"),
-	DMS_NUMW("cow"), DMS_NUMW("discarded"),
+	STATUS_SUBSIST_VDISK(DMST_DEF)
 	{ NULL }
 };
 
@@ -115,15 +77,15 @@ static int dms_in_words(const char *s, const char *words)
 static int dms_word_ok(const struct dms_wdef *d, const char *s)
 {
 	switch (d->kind) {
-	case DMS_W_NUM:
+	case DMST_NUM:
 		return dms_is_u64(s, NULL);
-	case DMS_W_WORD:
+	case DMST_WORD:
 		return dms_in_words(s, d->words);
-	case DMS_W_FI_CRASH:
+	case DMST_FI_CRASH:
 		if (!strcmp(s, "live") || !strcmp(s, "crashed"))
 			return 1;
 		return !strncmp(s, "armed:", 6) && dms_is_u64(s + 6, NULL);
-	case DMS_W_RATIO: {
+	case DMST_RATIO: {
 		const char *dot = strchr(s, '.');
 		char whole[24];
 
@@ -135,9 +97,19 @@ static int dms_word_ok(const struct dms_wdef *d, const char *s)
 		whole[dot - s] = '\0';
 		return dms_is_u64(whole, NULL);
 	}
-	case DMS_W_NUM_DASH:
+	case DMST_USED_TOTAL: {
+		const char *slash = strchr(s, '/');
+		char used[24];
+
+		if (!slash || (size_t)(slash - s) >= sizeof(used))
+			return 0;
+		memcpy(used, s, slash - s);
+		used[slash - s] = '\0';
+		return dms_is_u64(used, NULL) && dms_is_u64(slash + 1, NULL);
+	}
+	case DMST_NUM_DASH:
 		return !strcmp(s, "-") || dms_is_u64(s, NULL);
-	case DMS_W_HINTS:
+	case DMST_HINTS:
 		if (!strcmp(s, "off"))
 			return 1;
 		return !strncmp(s, "on:", 3) && dms_is_u64(s + 3, NULL);
@@ -155,7 +127,7 @@ static int dms_split(struct dms_status *st, char ***words)
 		p += strspn(p, " \t\n");
 		if (!*p)
 			break;
-		if (n + 1 >= cap) {	/* a spare slot: see dms_parse_subsist_pool */
+		if (n >= cap) {
 			cap = cap ? 2 * cap : 32;
 			tmp = realloc(w, cap * sizeof(*w));
 			if (!tmp) {
@@ -173,21 +145,35 @@ static int dms_split(struct dms_status *st, char ***words)
 	return n;
 }
 
-/* The fixed fields of @defs from @w; -EINVAL unless each word fits. */
+/*
+ * The fixed fields of @defs from @w: how many words they took (st->nr
+ * fields; a USED_TOTAL word is two, used and total), -EINVAL unless each
+ * word fits.
+ */
 static int dms_fixed(struct dms_status *st, const struct dms_wdef *defs,
 		     char **w, int n)
 {
-	int i;
+	int i, j = 0;
 
 	for (i = 0; defs[i].name; i++) {
-		if (i >= n || i >= DMS_ST_MAX_FIELDS ||
+		if (i >= n || j + 2 > DMS_ST_MAX_FIELDS ||
 		    !dms_word_ok(&defs[i], w[i]))
 			return -EINVAL;
-		st->f[i].name = defs[i].name;
-		st->f[i].val = w[i];
+		if (defs[i].kind == DMST_USED_TOTAL) {
+			char *slash = strchr(w[i], '/');
+
+			*slash = '\0';
+			st->f[j].name = "used";
+			st->f[j++].val = w[i];
+			st->f[j].name = "total";
+			st->f[j++].val = slash + 1;
+			continue;
+		}
+		st->f[j].name = defs[i].name;
+		st->f[j++].val = w[i];
 	}
-	st->nr = i;
-	return 0;
+	st->nr = j;
+	return i;
 }
 
 /* "<fixed fields> <nr_rules> [<id>:<fired>]..." */
@@ -197,10 +183,10 @@ static int dms_parse_faultinj(struct dms_status *st, char **w, int n)
 	char *c;
 	int i, nf;
 
-	if (dms_fixed(st, dms_fi_words, w, n))
+	nf = dms_fixed(st, dms_fi_words, w, n);
+	if (nf < 0)
 		return -EINVAL;
-	nf = st->nr;
-	dms_is_u64(w[nf - 1], &nr_rules);
+	dms_is_u64(w[FI_STATUS_nr_rules], &nr_rules);
 	if (nr_rules != (uint64_t)(n - nf))
 		return -EINVAL;
 	if (n > nf) {
@@ -222,42 +208,26 @@ static int dms_parse_faultinj(struct dms_status *st, char **w, int n)
 	return 0;
 }
 
-static int dms_parse_noorder(struct dms_status *st, char **w, int n)
+/* Exactly the fixed fields of @defs, nothing after them. */
+static int dms_parse_fixed(struct dms_status *st, const struct dms_wdef *defs,
+			   char **w, int n)
 {
-	if (dms_fixed(st, dms_no_words, w, n))
-		return -EINVAL;
-	return n == st->nr ? 0 : -EINVAL;
+	return dms_fixed(st, defs, w, n) == n ? 0 : -EINVAL;
 }
 
-/*
- * "<block_size> <used>/<total> ...": the words with the second one split
- * in two (w has room for one more word: dms_split over-allocates).
- */
+static int dms_parse_noorder(struct dms_status *st, char **w, int n)
+{
+	return dms_parse_fixed(st, dms_no_words, w, n);
+}
+
 static int dms_parse_subsist_pool(struct dms_status *st, char **w, int n)
 {
-	char *slash;
-	int i;
-
-	if (n < 2)
-		return -EINVAL;
-	slash = strchr(w[1], '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	for (i = n; i > 2; i--)
-		w[i] = w[i - 1];
-	w[2] = slash + 1;
-	n++;
-	if (dms_fixed(st, dms_sp_words, w, n))
-		return -EINVAL;
-	return n == st->nr ? 0 : -EINVAL;
+	return dms_parse_fixed(st, dms_sp_words, w, n);
 }
 
 static int dms_parse_subsist(struct dms_status *st, char **w, int n)
 {
-	if (dms_fixed(st, dms_sv_words, w, n))
-		return -EINVAL;
-	return n == st->nr ? 0 : -EINVAL;
+	return dms_parse_fixed(st, dms_sv_words, w, n);
 }
 
 int dms_status_parse(const char *target, const char *line,

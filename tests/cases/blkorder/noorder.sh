@@ -31,11 +31,6 @@ off=2048
 sz=$((96 * 2048))
 mkdir -p /mnt/bo
 
-# no_field NAME N: field N (1-based) of noorder's status after "noorder".
-no_field() {
-	dmsetup status "$1" | awk -v n="$2" '{ print $(3 + n) }'
-}
-
 # run_config TAG FEATURES...: the workload on noorder with FEATURES,
 # traced into tr-TAG; blkorder's reports in kv-TAG (lower at D) and
 # kvq-TAG (lower at Q).  Sets dm, and flushes/fuas from noorder's status.
@@ -51,8 +46,8 @@ run_config() {
 	check "$_tag: workload" bo_workload /mnt/bo 12
 	check "$_tag: umount" umount /mnt/bo
 	check "$_tag: drain" dm_message bo-no drain
-	no_flushes=$(no_field bo-no 8)
-	no_fuas=$(no_field bo-no 10)
+	no_flushes=$(no_stat bo-no flushes)
+	no_fuas=$(no_stat bo-no fuas)
 	diag "$_tag: noorder status: $(dmsetup status bo-no | cut -d' ' -f4-)"
 	check "$_tag: blktrace stopped, nothing dropped" bt_stop
 	check "$_tag: remove noorder" dm_remove bo-no

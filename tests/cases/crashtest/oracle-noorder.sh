@@ -48,7 +48,7 @@ round() {
 	crashtest workload mnt --seed "$2" $WL $3 >wl.out || return 1
 	sleep 1
 	dm_message no crash keep random 500000 seed "$2" || return 1
-	CUT="kept $(dmsetup status no | awk '{ print $16 }') dropped $(dmsetup status no | awk '{ print $17 }')"
+	CUT="kept $(no_stat no crash_kept) dropped $(no_stat no crash_dropped)"
 	umount mnt 2>/dev/null
 	dm_message no revive
 	dm_remove no

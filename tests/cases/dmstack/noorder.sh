@@ -24,10 +24,11 @@ N=$(blockdev --getsz "$rd")
 before=$(dm_snapshot)
 cleanup_push "for s in na nb nc nf; do dmstack revive \$s >/dev/null 2>&1; dmstack remove --force \$s >/dev/null 2>&1; done"
 
-NO_NAMES="reads writes read_hits cached_writes cached_bytes cached_blocks destaged flushes flushes_ignored fuas fuas_ignored discards crash_kept crash_dropped flush crash_state log_state log_records log_bytes"
+# dmstack names the fields as lib.sh does (both follow include/dm_status.h).
+NO_NAMES=$NO_FIELDS
 
 # no_text DEV: DEV's dmsetup status as dmstack's named fields ("" if the
-# line does not have 19 fields).
+# line does not have its fields).
 no_text() {
 	dmsetup status "$1" | awk -v names="$NO_NAMES" '{
 		n = split(names, k, " ")
@@ -77,7 +78,7 @@ same_status() {
 	t=$(no_text "$3")
 	j=$(no_json "$3")
 	if [ -z "$t" ]; then
-		fail "$1: dmsetup status of $3 has 19 fields"
+		fail "$1: dmsetup status of $3 has $(echo $NO_FIELDS | wc -w) fields"
 		diag "$(dmsetup status "$3")"
 		return
 	fi
@@ -200,7 +201,7 @@ sed 's/^/#   /' err.txt
 check "it says the noorder layer crashed, 0 kept, 8 dropped" \
 	grep -q "na-noorder (layer 1, noorder) crashed: 0 of the writes not yet on the device below kept, 8 dropped" err.txt
 check_eq "noorder crashed, faultinj live" "crashed live" \
-	"$(field na-noorder crash_state) $(fi_stat na-faultinj state)"
+	"$(field na-noorder crash_state) $(fi_stat na-faultinj crash_state)"
 check_eq "keep none: nothing below" 00000000 "$(below)"
 same_status "crashed" na na-noorder 1
 check_fails "I/O fails while crashed" rd $top 0 8
@@ -253,12 +254,12 @@ crash_with "keep random 500000, same seed again" "$r1" "$k1" keep random 500000 
 # faultinj by --layer, or by "after".
 check "crash --layer faultinj" dmstack --layer faultinj crash na
 check_eq "faultinj crashed, noorder live" "crashed live" \
-	"$(fi_stat na-faultinj state) $(field na-noorder crash_state)"
+	"$(fi_stat na-faultinj crash_state) $(field na-noorder crash_state)"
 check "revive finds the crashed faultinj" sh -c 'dmstack revive na 2>&1 | grep -q "na-faultinj (layer 2, faultinj) revived (it was crashed)"'
 check "crash after 5 goes to faultinj" sh -c 'dmstack crash na after 5 2>&1 | grep -q "na-faultinj (layer 2, faultinj) armed"'
-check_eq "faultinj armed" "armed:5" "$(fi_stat na-faultinj state)"
+check_eq "faultinj armed" "armed:5" "$(fi_stat na-faultinj crash_state)"
 check "revive an armed faultinj" dmstack revive na
-check_eq "faultinj live" live "$(fi_stat na-faultinj state)"
+check_eq "faultinj live" live "$(fi_stat na-faultinj crash_state)"
 check "crash --layer 1 keep all" dmstack --layer 1 crash na keep all
 check "revive --layer noorder" dmstack revive --layer noorder na
 check_eq "noorder live" live "$(field na-noorder crash_state)"
@@ -288,7 +289,7 @@ bad "seed not a number" "seed x: not a number" crash na seed x
 bad "crash --layer unknown" "stack 'na' has no layer 'linear'" --layer linear crash na
 bad "--layer for status" "--layer is for crash and revive only" --layer noorder status na
 check_eq "after the refusals: both live" "live live" \
-	"$(field na-noorder crash_state) $(fi_stat na-faultinj state)"
+	"$(field na-noorder crash_state) $(fi_stat na-faultinj crash_state)"
 check "remove na" dmstack remove na
 
 # ---- disk | faultinj | noorder: the noorder layer still takes the crash ---
@@ -301,11 +302,11 @@ check_eq "flushes_ignored" 1 "$(field nb-noorder flushes_ignored)"
 check_eq "flush ignore" ignore "$(field nb-noorder flush)"
 check "crash nb goes to noorder, above faultinj" sh -c 'dmstack crash nb 2>&1 | grep -q "nb-noorder (layer 2, noorder) crashed"'
 check_eq "noorder crashed, faultinj live" "crashed live" \
-	"$(field nb-noorder crash_state) $(fi_stat nb-faultinj state)"
+	"$(field nb-noorder crash_state) $(fi_stat nb-faultinj crash_state)"
 check "crash nb after 1: faultinj" dmstack crash nb after 1
 check "revive nb revives both" sh -c 'dmstack revive nb 2>&1 | grep -c revived | grep -qx 2'
 check_eq "both live" "live live" \
-	"$(field nb-noorder crash_state) $(fi_stat nb-faultinj state)"
+	"$(field nb-noorder crash_state) $(fi_stat nb-faultinj crash_state)"
 check "remove nb" dmstack remove nb
 
 # ---- noorder only: crash, revive ---------------------------------------------

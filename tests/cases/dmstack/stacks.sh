@@ -53,7 +53,7 @@ check "write again through the top" write_top /dev/mapper/s2-faultinj 65536 $((S
 check_eq "faultinj dropped one write" 1 "$(fi_stat s2-faultinj dropped)"
 check "status shows the rule fired" sh -c 'dmstack status s2 | grep -q "dropped=1 .*rule_fired=1:1"'
 check "crash" dmstack crash s2
-check_eq "faultinj crashed" crashed "$(fi_stat s2-faultinj state)"
+check_eq "faultinj crashed" crashed "$(fi_stat s2-faultinj crash_state)"
 check "remove --dry-run changes nothing" sh -c 'dmstack remove --dry-run s2 >rm.txt && test -b /dev/mapper/s2-faultinj'
 check_eq "remove --dry-run lines" "dmsetup remove s2-faultinj
 dmsetup remove s2-linear" "$(cat rm.txt)"
@@ -85,7 +85,7 @@ check "flakey layer status shown raw" sh -c 'dmstack status s3 | grep -q "^2 s3-
 dmstack status --json s3 >s3.json
 check "status --json of 3 layers is JSON" json_ok s3.json
 check "crash s3" dmstack crash s3
-check_eq "faultinj under flakey crashed" crashed "$(fi_stat s3-faultinj state)"
+check_eq "faultinj under flakey crashed" crashed "$(fi_stat s3-faultinj crash_state)"
 check "remove s3" dmstack remove s3
 check "s3 gone" stack_gone s3
 
@@ -103,8 +103,8 @@ check "show: four layers and the disk" test "$(grep -c "^[0-4] " s4.txt)" = 5
 sed 's/^/# /' s4.txt
 check "message to faultinj2" dmstack message s4 faultinj2 rule add 2 write drop
 check "crash goes to the lowest faultinj" sh -c 'dmstack crash s4 2>&1 | grep -q "s4-faultinj (layer 2"'
-check_eq "lowest faultinj crashed" crashed "$(fi_stat s4-faultinj state)"
-check_eq "upper faultinj live" live "$(fi_stat s4-faultinj2 state)"
+check_eq "lowest faultinj crashed" crashed "$(fi_stat s4-faultinj crash_state)"
+check_eq "upper faultinj live" live "$(fi_stat s4-faultinj2 crash_state)"
 check "list shows s4" sh -c 'dmstack list | grep -q "^s4: s4-linear s4-faultinj s4-delay s4-faultinj2$"'
 dmstack list --json >list.json
 check "list --json is JSON" json_ok list.json

@@ -66,7 +66,7 @@ round() {	# fs n
 	workload
 	umount mnt || return 1
 	WRITES=$(fi_stat fi writes)
-	STATE=$(fi_stat fi state)
+	STATE=$(fi_stat fi crash_state)
 	DROPPED=$(fi_stat fi crash_dropped)
 	dm_message fi revive
 	drop_caches $fi

@@ -70,8 +70,8 @@ check "112-115 NEW" same "$rd" 112 4 $NEW
 check_eq "upper dropped one" 1 "$(fi_stat s2-faultinj2 dropped)"
 check_eq "lower corrupted one" 1 "$(fi_stat s2-faultinj corrupted)"
 check "dmstack crash cuts the lowest faultinj" dmstack crash s2
-check_eq "lower crashed" crashed "$(fi_stat s2-faultinj state)"
-check_eq "upper live" live "$(fi_stat s2-faultinj2 state)"
+check_eq "lower crashed" crashed "$(fi_stat s2-faultinj crash_state)"
+check_eq "upper live" live "$(fi_stat s2-faultinj2 crash_state)"
 check "dmstack remove s2" dmstack remove s2
 
 # ---- flushes, FUA and discards on a virtio disk -----------------------------
@@ -128,7 +128,7 @@ check "fsync during the power cut: acknowledged" \
 	dd if=/dev/zero of=$fv bs=4096 count=1 seek=600 conv=fsync oflag=direct status=none
 check "reads work and see the disk: OLD" same $fv 4096 64 $OLD
 check "disk under it: OLD" same $vd 4096 64 $OLD
-check_eq "crashed" crashed "$(fi_stat sv-faultinj state)"
+check_eq "crashed" crashed "$(fi_stat sv-faultinj crash_state)"
 check "writes and a flush dropped" test "$(fi_stat sv-faultinj crash_dropped)" -ge 3
 check "revive" dm_message sv-faultinj revive
 check "write NEW after revive" wr $fv 4096 64 $NEW

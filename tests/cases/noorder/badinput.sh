@@ -97,7 +97,7 @@ bad_msg "log mark when off" "log is not on" log mark 3
 bad_msg "log mark junk" "noorder: " log mark x
 bad_msg "log off extra" "noorder: " log off now
 bad_msg "log path extra" "noorder: " log path x
-check_eq "after all that the device is live" live "$(no_stat g state)"
+check_eq "after all that the device is live" live "$(no_stat g crash_state)"
 wr /dev/mapper/g 0 8 $SEED
 check "... and works" same /dev/mapper/g 0 8 $SEED
 
@@ -150,7 +150,7 @@ dm_message g revive 2>/dev/null
 kill $fpid 2>/dev/null
 wait $fpid 2>/dev/null
 check_eq "fuzz: every input answered" "$FUZZ" $((acc + ref))
-check_eq "after the fuzz the device is live" live "$(no_stat g state)"
+check_eq "after the fuzz the device is live" live "$(no_stat g crash_state)"
 wr /dev/mapper/g 8 8 $SEED
 check "... reads back a write" same /dev/mapper/g 8 8 $SEED
 dm_remove g

@@ -50,14 +50,14 @@ setup
 check "crash keep none" dm_message nc crash keep none
 check_eq "none: nothing below" 000000000000 "$(below)"
 check_eq "none: status" "0 $N crashed" \
-	"$(no_stat nc crash_kept) $(no_stat nc crash_dropped) $(no_stat nc state)"
+	"$(no_stat nc crash_kept) $(no_stat nc crash_dropped) $(no_stat nc crash_state)"
 check_fails "reads fail after the cut" rd $nc 0 8
 check_fails "writes fail after the cut" wr $nc 0 8 1
 check_fails "flushes fail after the cut" flush_dev $nc
 check_err "a second cut is refused" "Device or resource busy|failed" \
 	dm_message nc crash
 check "revive" dm_message nc revive
-check_eq "live again" live "$(no_stat nc state)"
+check_eq "live again" live "$(no_stat nc crash_state)"
 check "revived: reads come from the device below (zeros)" zeros $nc 0 8
 check_err "revive twice is refused" "Invalid argument|failed" dm_message nc revive
 teardown

@@ -20,7 +20,7 @@ check "noorder over a loop device" no_new lg $lo flush honor
 lg=/dev/mapper/lg
 log=$(no_log_path lg)
 check "log path names a debugfs file" [ -r "$log" ]
-check_eq "log is off at first" off "$(no_stat lg log)"
+check_eq "log is off at first" off "$(no_stat lg log_state)"
 
 check "log on" dm_message lg log on
 wr $lg 8 8 $SEED				# 0: write
@@ -31,7 +31,7 @@ fua_wr $lg 64 8 $((SEED + 3))			# 4: write, FUA
 						# 5: flush (O_DSYNC's fsync)
 blkdiscard -o 65536 -l 8192 $lg		# 6: discard
 wr $lg 8 8 $((SEED + 2))			# 7: overwrite of 0
-check_eq "status: on, 8 records" "on 8" "$(no_stat lg log) $(no_stat lg log_records)"
+check_eq "status: on, 8 records" "on 8" "$(no_stat lg log_state) $(no_stat lg log_records)"
 cat "$log" >"$_lib_state/log1"
 check_eq "status after the read: nothing unread" "0 0" \
 	"$(no_stat lg log_records) $(no_stat lg log_bytes)"
@@ -81,7 +81,7 @@ check_eq "seq restarts at 0 after log on" "0 20" \
 # The bound: 1 MiB, then 2 MiB of writes.
 check "log on 1" dm_message lg log on 1
 pattern_write $lg 0 2097152 $SEED
-check_eq "status: overflow" overflow "$(no_stat lg log)"
+check_eq "status: overflow" overflow "$(no_stat lg log_state)"
 check_err "reading past the logged records fails with ENOSPC" \
 	"No space left on device" cat "$log"
 cat "$log" >"$_lib_state/over" 2>/dev/null
@@ -96,7 +96,7 @@ check "the records before the bound are whole and within 1 MiB" \
 	[ "$n" -gt 0 ] && [ "$b" -le 1048576 ]
 check "log clear" dm_message lg log clear
 check_eq "after clear the log is off, empty" "off 0" \
-	"$(no_stat lg log) $(no_stat lg log_records)"
+	"$(no_stat lg log_state) $(no_stat lg log_records)"
 check_eq "and reads end normally" 0 "$(cat "$log" | wc -c)"
 
 # The log outlives a crash; writes after it are not logged (they fail).
