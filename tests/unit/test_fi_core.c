@@ -513,8 +513,14 @@ static void test_trigger_prob_seeded(void **state)
 	assert_string_not_equal(a, c);		/* another seed: others */
 	run_prob(42, 2, d, 10000);
 	assert_string_not_equal(a, d);		/* another rule: others */
-	/* 30% within a generous band (binomial sd is about 46). */
-	assert_in_range(fa, 2700, 3300);
+	/*
+	 * The stream is pinned: a seed saved before an upgrade must replay
+	 * the same faults after it.  These are fi_mix64's decisions for
+	 * seed 42, rule 1, 30%: 3,003 of 10,000, starting as below.
+	 */
+	assert_int_equal(fa, 3003);
+	assert_memory_equal(a, "01000101000001010000111000001000"
+			    "00010000011010100010000001001100", 64);
 }
 
 static void test_corrupt_zero_byte_flip(void **state)
