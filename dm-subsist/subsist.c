@@ -270,21 +270,61 @@ static bool ss_cache_read(struct ss_pool *p, u32 b, struct bio *bio)
 	return e;
 }
 
+static struct ss_centry *ss_centry_alloc(void)
+{
+	struct ss_centry *e = kmalloc(sizeof(*e), GFP_NOWAIT | __GFP_NOWARN);
+
+	if (!e)
+		return NULL;
+	e->page = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
+	if (!e->page) {
+		kfree(e);
+		return NULL;
+	}
+	INIT_HLIST_NODE(&e->node);
+	e->valid = false;
+	return e;
+}
+
+static void ss_centry_free(struct ss_centry *e)
+{
+	__free_page(e->page);
+	kfree(e);
+}
+
 static void ss_cache_fill(struct ss_pool *p, u32 b, struct bio *bio,
 			  struct bvec_iter start)
 {
-	struct ss_centry *e;
+	struct ss_centry *e, *fresh = NULL;
 	struct bvec_iter it;
 	struct bio_vec bv;
 	unsigned long flags;
 	unsigned int done = 0;
 
+	/*
+	 * The cache grows a block at a time up to cache_blocks, as reads
+	 * fill it (from end_io, so without sleeping or reclaim): a large
+	 * cache_blocks costs nothing until it is used.  When no memory is to
+	 * be had, the least recently used block is reused, or nothing is
+	 * cached.
+	 */
+	if (READ_ONCE(p->cache_n) < p->cache_blocks)
+		fresh = ss_centry_alloc();
 	spin_lock_irqsave(&p->cache_lock, flags);
 	if (__ss_cache_find(p, b))
 		goto out;
-	e = list_last_entry(&p->clru, struct ss_centry, lru);
-	if (e->valid)
-		hlist_del_init(&e->node);
+	if (fresh && p->cache_n < p->cache_blocks) {
+		e = fresh;
+		fresh = NULL;
+		p->cache_n++;
+		list_add_tail(&e->lru, &p->clru);
+	} else if (!list_empty(&p->clru)) {
+		e = list_last_entry(&p->clru, struct ss_centry, lru);
+		if (e->valid)
+			hlist_del_init(&e->node);
+	} else {
+		goto out;
+	}
 	__bio_for_each_segment(bv, bio, it, start) {
 		memcpy_from_bvec(page_address(e->page) + done, &bv);
 		done += bv.bv_len;
@@ -295,43 +335,39 @@ static void ss_cache_fill(struct ss_pool *p, u32 b, struct bio *bio,
 	list_move(&e->lru, &p->clru);
 out:
 	spin_unlock_irqrestore(&p->cache_lock, flags);
+	if (fresh)
+		ss_centry_free(fresh);
 }
 
 static void ss_cache_exit(struct ss_pool *p)
 {
-	unsigned int i;
+	struct ss_centry *e, *tmp;
 
-	if (p->centries)
-		for (i = 0; i < p->cache_blocks; i++)
-			if (p->centries[i].page)
-				__free_page(p->centries[i].page);
-	kvfree(p->centries);
+	list_for_each_entry_safe(e, tmp, &p->clru, lru) {
+		list_del(&e->lru);
+		ss_centry_free(e);
+	}
+	p->cache_n = 0;
 	kvfree(p->chash);
 }
 
+/* The cache's hash table; its blocks come as reads fill it. */
 static int ss_cache_init(struct ss_pool *p)
 {
 	unsigned int i, nh;
 
 	INIT_LIST_HEAD(&p->clru);
+	p->cache_n = 0;
 	if (!p->cache_blocks)
 		return 0;
 	nh = roundup_pow_of_two(max(p->cache_blocks / 2, 16U));
 	p->chash_mask = nh - 1;
-	p->chash = kvcalloc(nh, sizeof(*p->chash), GFP_KERNEL);
-	p->centries = kvcalloc(p->cache_blocks, sizeof(*p->centries),
-			       GFP_KERNEL);
-	if (!p->chash || !p->centries)
+	p->chash = kvcalloc(nh, sizeof(*p->chash),
+			    GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	if (!p->chash)
 		return -ENOMEM;
 	for (i = 0; i < nh; i++)
 		INIT_HLIST_HEAD(&p->chash[i]);
-	for (i = 0; i < p->cache_blocks; i++) {
-		p->centries[i].page = alloc_page(GFP_KERNEL);
-		if (!p->centries[i].page)
-			return -ENOMEM;
-		INIT_HLIST_NODE(&p->centries[i].node);
-		list_add_tail(&p->centries[i].lru, &p->clru);
-	}
 	return 0;
 }
 
@@ -1451,17 +1487,20 @@ static void __ss_pool_put(struct ss_pool *p)
 	ss_pool_destroy(p);
 }
 
+/* The pool's arrays, sized by its devices: fail, never OOM-kill for them. */
+#define SS_GFP_BIG	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
+
 static int ss_pool_arrays(struct ss_pool *p)
 {
 	u32 nb = rounddown_pow_of_two(max(p->nr_blocks / 4, 64U));
 
-	p->map = kvcalloc(p->nr_lblocks, sizeof(*p->map), GFP_KERNEL);
-	p->mask = kvcalloc(p->nr_blocks, sizeof(*p->mask), GFP_KERNEL);
-	p->key = kvcalloc(p->nr_blocks, sizeof(*p->key), GFP_KERNEL);
-	p->next = kvmalloc_array(p->nr_blocks, sizeof(*p->next), GFP_KERNEL);
-	p->bucket = kvmalloc_array(nb, sizeof(*p->bucket), GFP_KERNEL);
+	p->map = kvcalloc(p->nr_lblocks, sizeof(*p->map), SS_GFP_BIG);
+	p->mask = kvcalloc(p->nr_blocks, sizeof(*p->mask), SS_GFP_BIG);
+	p->key = kvcalloc(p->nr_blocks, sizeof(*p->key), SS_GFP_BIG);
+	p->next = kvmalloc_array(p->nr_blocks, sizeof(*p->next), SS_GFP_BIG);
+	p->bucket = kvmalloc_array(nb, sizeof(*p->bucket), SS_GFP_BIG);
 	p->free_bm = kvcalloc(BITS_TO_LONGS(p->nr_blocks), sizeof(long),
-			      GFP_KERNEL);
+			      SS_GFP_BIG);
 	if (!p->map || !p->mask || !p->key || !p->next || !p->bucket ||
 	    !p->free_bm)
 		return -ENOMEM;
@@ -1562,10 +1601,13 @@ static struct ss_pool *ss_pool_create(struct ss_pool *tmpl,
 	}
 	if (p->merge != SS_MERGE_NONE) {
 		r = ss_pool_arrays(p);
-		if (!r)
-			r = ss_cache_init(p);
 		if (r) {
 			*error = "Cannot allocate the maps (see docs: memory)";
+			goto bad;
+		}
+		r = ss_cache_init(p);
+		if (r) {
+			*error = "Cannot allocate the read cache's hash table (cache_blocks too large for this memory)";
 			goto bad;
 		}
 	}

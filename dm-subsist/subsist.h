@@ -105,7 +105,7 @@ struct ss_pool {
 
 	/* Read cache of shared blocks; cache_lock nests inside lock. */
 	spinlock_t cache_lock;
-	struct ss_centry *centries;
+	unsigned int cache_n;		/* entries allocated so far */
 	struct hlist_head *chash;
 	unsigned int chash_mask;
 	struct list_head clru;

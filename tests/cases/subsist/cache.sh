@@ -87,6 +87,27 @@ dm_remove s0
 dm_remove s1
 dm_remove small
 
+# The documented maximum, cache_blocks 1048576 (4 GiB of blocks in a
+# 2 GiB guest): the cache grows as reads fill it, so the table loads
+# at the cost of its hash table, and works.
+mem_avail() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+rd=$(ramdisk 64) || bail "no ramdisk"
+m0=$(mem_avail)
+check "pool with cache_blocks 1048576 loads" ss_pool big $rd 2 16384 cache_blocks 1048576
+m1=$(mem_avail)
+diag "MemAvailable: $m0 kB before, $m1 kB after the table load"
+ok $([ $((m0 - m1)) -lt 65536 ]; echo $?) \
+	"... using less than 64 MiB up front ($((m0 - m1)) kB)"
+check "vdisks" ss_vdisks big g 2
+check "16 blocks of A on both" both /dev/mapper/g0 /dev/mapper/g1
+ok $(readall /dev/mapper/g0 && readall /dev/mapper/g1; echo $?) \
+	"16 shared blocks read twice through the large cache"
+ok $([ "$(ss_stat big cache_hits)" -ge 16 ]; echo $?) \
+	"the second read hit the cache ($(ss_stat big cache_hits) hits)"
+dm_remove g0
+dm_remove g1
+dm_remove big
+
 # No cache: the counters stay at 0.
 rd=$(ramdisk 64) || bail "no ramdisk"
 check "pool without cache" ss_pool nc $rd 2 16384
