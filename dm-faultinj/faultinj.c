@@ -211,7 +211,8 @@ static void faultinj_dtr(struct dm_target *ti)
  */
 static int faultinj_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
-	struct dm_arg_set as;
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	const char *devname, *offset;
 	struct fi_c *fc;
 	u64 tmp;
 	int r;
@@ -220,6 +221,8 @@ static int faultinj_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Need <dev> <offset> [<#feature args> <features>...]";
 		return -EINVAL;
 	}
+	devname = dm_shift_arg(&as);
+	offset = dm_shift_arg(&as);
 
 	fc = kzalloc(sizeof(*fc), GFP_KERNEL);
 	if (!fc) {
@@ -232,7 +235,7 @@ static int faultinj_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	atomic_set(&fc->crash, FI_LIVE);
 	fc->geom.block_size = FI_DEFAULT_BLOCK_SIZE;
 
-	if (fi_parse_u64(argv[1], &tmp) || tmp != (sector_t)tmp ||
+	if (fi_parse_u64(offset, &tmp) || tmp != (sector_t)tmp ||
 	    tmp + ti->len < tmp) {
 		ti->error = "Invalid device offset";
 		r = -EINVAL;
@@ -240,15 +243,13 @@ static int faultinj_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	fc->start = tmp;
 
-	as.argc = argc - 2;
-	as.argv = argv + 2;
 	r = fi_parse_features(&as, fc, ti);
 	if (r)
 		goto bad;
 	fc->geom.sectors = ti->len;
 	fc->geom.block_shift = ilog2(fc->geom.block_size) - SECTOR_SHIFT;
 
-	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &fc->dev);
+	r = dm_get_device(ti, devname, dm_table_get_mode(ti->table), &fc->dev);
 	if (r) {
 		ti->error = "Device lookup failed";
 		goto bad;
