@@ -535,13 +535,13 @@ static int fi_copies_init(struct fi_c *fc, const char **err)
 		return 0;
 	r = bioset_init(&fc->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
 	if (r) {
-		*err = "cannot allocate a bio set for copies";
+		*err = "Cannot allocate a bio set for copies";
 		return r;
 	}
 	r = mempool_init_page_pool(&fc->page_pool, BIO_MAX_VECS, 0);
 	if (r) {
 		bioset_exit(&fc->bs);
-		*err = "cannot allocate a page pool for copies";
+		*err = "Cannot allocate a page pool for copies";
 		return r;
 	}
 	fc->copies_ready = true;
@@ -557,7 +557,7 @@ static int fi_msg_rule_add(struct fi_c *fc, unsigned int argc, char **argv,
 
 	rule = kmalloc(sizeof(*rule), GFP_KERNEL);
 	if (!rule) {
-		*err = "out of memory";
+		*err = "Out of memory";
 		return -ENOMEM;
 	}
 	r = fi_rule_parse(rule, argc, argv, &fc->geom, &fc->names, err);
@@ -630,7 +630,7 @@ static int fi_msg_rule(struct fi_c *fc, unsigned int argc, char **argv,
 	}
 	if (argc == 2 && !strcasecmp(argv[1], "list"))
 		return fi_msg_rule_list(fc, result, maxlen);
-	*err = "expected rule add|del <id>|clear|list";
+	*err = "Expected rule add|del <id>|clear|list";
 	return -EINVAL;
 }
 
@@ -674,7 +674,7 @@ static int fi_msg_types(struct fi_c *fc, unsigned int argc, char **argv,
 		}
 		return 1;
 	}
-	*err = "expected types load <start> <len> <type>...|clear|list";
+	*err = "Expected types load <start> <len> <type>...|clear|list";
 	return -EINVAL;
 }
 
@@ -690,7 +690,7 @@ static int fi_msg_crash(struct dm_target *ti, struct fi_c *fc,
 	}
 	if (argc != 3 || strcasecmp(argv[1], "after") ||
 	    fi_parse_u64(argv[2], &n) || n > S64_MAX) {
-		*err = "expected crash or crash after <n>";
+		*err = "Expected crash or crash after <n>";
 		return -EINVAL;
 	}
 	atomic64_set(&fc->crash_left, n);
@@ -718,7 +718,7 @@ static int faultinj_message(struct dm_target *ti, unsigned int argc,
 			    char **argv, char *result, unsigned int maxlen)
 {
 	struct fi_c *fc = ti->private;
-	const char *err = "unknown message (rule, crash, revive, types, stats)";
+	const char *err = "Unknown message (rule, crash, revive, types, stats)";
 	int r = -EINVAL;
 
 	mutex_lock(&fc->lock);
@@ -736,7 +736,7 @@ static int faultinj_message(struct dm_target *ti, unsigned int argc,
 	} else if (!strcasecmp(argv[0], "types")) {
 		r = fi_msg_types(fc, argc, argv, result, maxlen, &err);
 	} else if (!strcasecmp(argv[0], "stats")) {
-		err = "expected stats reset";
+		err = "Expected stats reset";
 		if (argc == 2 && !strcasecmp(argv[1], "reset")) {
 			fi_stats_reset(fc);
 			r = 0;

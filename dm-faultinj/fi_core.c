@@ -72,14 +72,14 @@ int fi_type_intern(struct fi_typenames *tn, const char *name,
 	int t;
 
 	if (!fi_type_name_ok(name)) {
-		*err = "type name must be 1-15 characters of [a-z0-9_]";
+		*err = "Type name must be 1-15 characters of [a-z0-9_]";
 		return -EINVAL;
 	}
 	t = fi_type_lookup(tn, name);
 	if (t >= 0)
 		return t;
 	if (tn->n >= FI_MAX_TYPES) {
-		*err = "too many distinct type names (at most 16)";
+		*err = "Too many distinct type names (at most 16)";
 		return -ENOSPC;
 	}
 	strscpy(tn->name[tn->n], name, sizeof(tn->name[0]));
@@ -145,7 +145,7 @@ static int fi_parse_action(struct fi_rule *r, unsigned int argc, char **argv,
 		return 0;
 	}
 	if (strcasecmp(argv[0], "corrupt")) {
-		*err = "action must be drop, error or corrupt";
+		*err = "Action must be drop, error or corrupt";
 		return -EINVAL;
 	}
 	r->action = FI_ACT_CORRUPT;
@@ -229,7 +229,7 @@ int fi_rule_parse(struct fi_rule *r, unsigned int argc, char **argv,
 		}
 		if (!strcasecmp(key, "sectors")) {
 			if (r->has_range) {
-				*err = "duplicate option sectors";
+				*err = "Duplicate option sectors";
 				return -EINVAL;
 			}
 			if (i + 2 >= argc || fi_parse_u64(argv[i + 1], &r->start) ||
@@ -246,12 +246,12 @@ int fi_rule_parse(struct fi_rule *r, unsigned int argc, char **argv,
 			i++;
 		} else if (!strcasecmp(key, "type")) {
 			if (type_name) {
-				*err = "duplicate option type";
+				*err = "Duplicate option type";
 				return -EINVAL;
 			}
 			type_name = argv[i + 1];
 			if (!fi_type_name_ok(type_name)) {
-				*err = "type name must be 1-15 characters of [a-z0-9_]";
+				*err = "Type name must be 1-15 characters of [a-z0-9_]";
 				return -EINVAL;
 			}
 		} else if (!strcasecmp(key, "prob")) {
@@ -275,7 +275,7 @@ int fi_rule_parse(struct fi_rule *r, unsigned int argc, char **argv,
 			}
 			seen_times = true;
 		} else {
-			*err = "unknown rule option";
+			*err = "Unknown rule option";
 			return -EINVAL;
 		}
 	}
@@ -391,17 +391,17 @@ int fi_ruleset_with(const struct fi_ruleset *old, struct fi_rule *add,
 		return -EEXIST;
 	}
 	if (del_id && !fi_ruleset_find(old, del_id)) {
-		*err = "no rule with that id";
+		*err = "No rule with that id";
 		return -ENOENT;
 	}
 	if (add && n_old >= FI_MAX_RULES) {
-		*err = "too many rules (at most 256)";
+		*err = "Too many rules (at most 256)";
 		return -ENOSPC;
 	}
 
 	rs = kzalloc(struct_size(rs, r, n_old + 1), GFP_KERNEL);
 	if (!rs) {
-		*err = "out of memory";
+		*err = "Out of memory";
 		return -ENOMEM;
 	}
 	for (i = 0; i < n_old; i++) {
@@ -453,12 +453,12 @@ int fi_typemap_load(const struct fi_typemap *old, unsigned int argc,
 		return -EINVAL;
 	}
 	if (n_new > FI_MAX_EXTENTS - n_old) {
-		*err = "too many extents";
+		*err = "Too many extents";
 		return -ENOSPC;
 	}
 	m = kvmalloc(struct_size(m, e, n_old + n_new), GFP_KERNEL);
 	if (!m) {
-		*err = "out of memory";
+		*err = "Out of memory";
 		return -ENOMEM;
 	}
 	if (n_old)
