@@ -13,50 +13,29 @@
  * can be read through debugfs (include/noorder_log.h), so that crashtest
  * can record a workload once and build many crash states from it.
  *
+ * This file is the target; rec.c holds the cached writes (the copies of
+ * written data), log.c the log and its debugfs file, noorder.h what they
+ * share.
+ *
  * Documentation: docs/dm-noorder.rst.
  */
 #include <linux/bio.h>
 #include <linux/bitmap.h>
-#include <linux/ctype.h>
 #include <linux/blkdev.h>
-#include <linux/debugfs.h>
 #include <linux/device-mapper.h>
 #include <linux/highmem.h>
-#include <linux/kref.h>
 #include <linux/mempool.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/prandom.h>
 #include <linux/rbtree.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "dm_status.h"
-#include "noorder_log.h"
+#include "noorder.h"
 #include "strict_args.h"
-
-#define DM_MSG_PREFIX "noorder"
-
-#define NO_BLK_SHIFT		3	/* 8 sectors (4 KiB) per index node */
-#define NO_BLK_SECTORS		(1U << NO_BLK_SHIFT)
-#define NO_MAX_REC_SECTORS	2048	/* 1 MiB: longer bios are split */
-#define NO_BATCH		64	/* writes destaged per batch */
-#define NO_MIN_PAGES		256	/* page reserve for cache copies */
-#define NO_MIN_BLKS		64	/* index node reserve */
-#define NO_DEFAULT_CACHE_MB	64
-#define NO_MAX_CACHE_MB		(1U << 20)
-#define NO_DEFAULT_LOG_MB	64
-#define NO_MAX_LOG_MB		(1U << 20)
-#define NO_MAX_DESTAGE_MS	3600000
-
-enum no_order { NO_FIFO, NO_RANDOM, NO_REVERSE };
-
-enum no_feature {
-	NO_FEAT_FLUSH, NO_FEAT_ORDER, NO_FEAT_SEED, NO_FEAT_CACHE_MB,
-	NO_FEAT_DESTAGE_MS, NO_NR_FEATURES
-};
 
 static const char * const no_feature_names[NO_NR_FEATURES] = {
 	"flush", "order", "seed", "cache_mb", "destage_ms"
@@ -64,253 +43,9 @@ static const char * const no_feature_names[NO_NR_FEATURES] = {
 
 static const char * const no_order_names[] = { "fifo", "random", "reverse" };
 
-enum no_log_state { NO_LOG_OFF, NO_LOG_ON, NO_LOG_OVERFLOW };
-
 static const char * const no_log_state_names[] = { "off", "on", "overflow" };
 
-/* Counters shown by status, all guarded by no_c.lock. */
-struct no_stats {
-	u64 reads;
-	u64 writes;
-	u64 read_hits;
-	u64 destaged;
-	u64 flushes;
-	u64 flushes_ignored;
-	u64 fuas;
-	u64 fuas_ignored;
-	u64 discards;
-	u64 crash_kept;
-	u64 crash_dropped;
-};
-
-/* One cached write: an immutable copy of its data. */
-struct no_rec {
-	struct list_head list;		/* no_c.pending, by seq; no_c.lock */
-	struct kref ref;		/* one for the cache, one per log entry */
-	struct no_c *c;
-	u64 seq;			/* submission order among writes */
-	sector_t sector;		/* first sector, relative to the target */
-	unsigned int nr_sectors;
-	unsigned int nr_pages;
-	unsigned long *wmap;		/* sectors to destage; destage_mutex */
-	struct page *pages[];		/* data from page offset 0 */
-};
-
-/* Index node: the newest cached write of each sector of a 4 KiB block. */
-struct no_blk {
-	union {
-		struct rb_node node;	/* no_c.blocks; no_c.lock */
-		struct list_head link;	/* spare, or freed from the tree */
-	};
-	sector_t blk;			/* relative sector >> NO_BLK_SHIFT */
-	struct no_rec *src[NO_BLK_SECTORS];
-};
-
-/* One logged event, waiting to be read through debugfs. */
-struct no_logent {
-	struct list_head list;		/* no_c.log; no_c.lock */
-	struct noorder_log_rec hdr;
-	struct no_rec *rec;		/* WRITE: its data, referenced */
-};
-
-/* Per-bio data: a FLUSH or FUA write waiting for destage (honor). */
-struct no_bio {
-	struct list_head list;		/* no_c.flush_waiters; no_c.lock */
-	u64 upto;			/* every write with seq <= upto */
-};
-
-struct no_c {
-	struct dm_target *ti;
-	struct dm_dev *dev;
-	sector_t start;
-
-	/* table */
-	bool honor;
-	enum no_order order;
-	u64 seed;
-	unsigned int cache_mb;
-	unsigned int destage_ms;
-	unsigned int nr_features;
-	enum no_feature features[NO_NR_FEATURES];	/* in table order */
-
-	spinlock_t lock;		/* guards everything below to "end" */
-	bool crashed;
-	bool pressure;			/* destage down to half the cache */
-	u64 next_seq;			/* seq of the next write */
-	u64 destage_upto;		/* destage every write with seq <= */
-	u64 cached_bytes;		/* data held by pending writes */
-	u64 cached_bytes_max;		/* its high-water mark since the ctr */
-	u64 reserved_bytes;		/* promised to writers being copied */
-	u64 limit_bytes;
-	unsigned long nr_pending;
-	unsigned long nr_blks;
-	struct list_head pending;	/* writes not yet on the device below */
-	struct rb_root blocks;		/* no_blk index for reads */
-	struct list_head flush_waiters;	/* no_bio of held FLUSH/FUA bios */
-	struct rnd_state order_rnd;	/* order random */
-	struct no_stats st;
-	bool wb_err;			/* a destage write failed */
-	/* log */
-	enum no_log_state log_state;
-	u64 log_seq;
-	u64 log_bytes;			/* headers and data not yet read */
-	u64 log_records;
-	u64 log_limit;
-	struct list_head log;
-	/* end of what lock guards */
-
-	wait_queue_head_t space_wait;	/* writers waiting for cache space */
-
-	struct mutex destage_mutex;	/* one batch, crash or drain at a time */
-	atomic_t batch_left;
-	struct completion batch_done;
-	blk_status_t batch_status;
-
-	struct workqueue_struct *wq;
-	struct delayed_work dwork;	/* destage: on demand and periodic */
-	unsigned long next_tick;	/* jiffies of the next periodic pass */
-	bool suspended;
-
-	mempool_t page_pool;
-	spinlock_t free_lock;		/* guards free_pages, nr_free */
-	struct list_head free_pages;	/* destaged copies' pages, for reuse */
-	unsigned long nr_free;
-	unsigned long max_free;		/* the cache's size in pages */
-	mempool_t blk_pool;
-	struct bio_set bs;
-
-	struct mutex log_read_mutex;	/* guards log_cur and log_pos */
-	struct no_logent *log_cur;	/* entry being read */
-	u64 log_pos;			/* bytes of log_cur already read */
-	struct dentry *dbg_dir;
-	char dbg_name[32];
-};
-
 static struct kmem_cache *no_blk_cache;
-static struct dentry *no_dbg_root;
-static atomic_t no_instances = ATOMIC_INIT(0);
-
-static const char *no_name(struct no_c *c)
-{
-	return dm_device_name(dm_table_get_md(c->ti->table));
-}
-
-/* ---- cached writes ---------------------------------------------------- */
-
-/*
- * Pages of destaged copies are kept for the next writes, up to the size of
- * the cache: that spares the page allocator and the zeroing of every page
- * it hands out (init_on_alloc), which cost more than the copy itself.
- */
-static struct page *no_page_get(struct no_c *c)
-{
-	struct page *page = NULL;
-
-	spin_lock(&c->free_lock);
-	if (c->nr_free) {
-		page = list_first_entry(&c->free_pages, struct page, lru);
-		list_del(&page->lru);
-		c->nr_free--;
-	}
-	spin_unlock(&c->free_lock);
-	return page ? page : mempool_alloc(&c->page_pool, GFP_NOIO);
-}
-
-static void no_page_put(struct no_c *c, struct page *page)
-{
-	spin_lock(&c->free_lock);
-	if (c->nr_free < c->max_free) {
-		list_add(&page->lru, &c->free_pages);
-		c->nr_free++;
-		page = NULL;
-	}
-	spin_unlock(&c->free_lock);
-	if (page)
-		mempool_free(page, &c->page_pool);
-}
-
-static void no_pages_drop(struct no_c *c)
-{
-	struct page *page, *tmp;
-
-	list_for_each_entry_safe(page, tmp, &c->free_pages, lru) {
-		list_del(&page->lru);
-		mempool_free(page, &c->page_pool);
-	}
-	c->nr_free = 0;
-}
-
-static void no_rec_release(struct kref *ref)
-{
-	struct no_rec *rec = container_of(ref, struct no_rec, ref);
-	unsigned int i;
-
-	for (i = 0; i < rec->nr_pages; i++)
-		no_page_put(rec->c, rec->pages[i]);
-	kfree(rec);
-}
-
-static void no_rec_put(struct no_rec *rec)
-{
-	kref_put(&rec->ref, no_rec_release);
-}
-
-/* Allocates a record for @nr_sectors and copies @bio's data into it. */
-static struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
-				   sector_t sector, unsigned int nr_sectors)
-{
-	unsigned int nr_pages = DIV_ROUND_UP(nr_sectors << SECTOR_SHIFT,
-					     PAGE_SIZE);
-	struct bvec_iter iter;
-	struct bio_vec bv;
-	struct no_rec *rec;
-	size_t off = 0, size;
-	unsigned int i;
-
-	size = struct_size(rec, pages, nr_pages) +
-	       BITS_TO_LONGS(nr_sectors) * sizeof(unsigned long);
-
-	/* At most 2.4 KiB: a small, non-failing allocation is allowed. */
-	rec = kmalloc(size, GFP_NOIO | __GFP_NOFAIL);
-	kref_init(&rec->ref);
-	INIT_LIST_HEAD(&rec->list);
-	rec->c = c;
-	rec->sector = sector;
-	rec->nr_sectors = nr_sectors;
-	rec->nr_pages = nr_pages;
-	rec->wmap = (unsigned long *)&rec->pages[nr_pages];
-	for (i = 0; i < nr_pages; i++)
-		rec->pages[i] = no_page_get(c);
-
-	bio_for_each_segment(bv, bio, iter) {
-		char *src = bvec_kmap_local(&bv);
-		unsigned int done = 0;
-
-		while (done < bv.bv_len) {
-			unsigned int poff = offset_in_page(off);
-			unsigned int n = min_t(unsigned int, bv.bv_len - done,
-					       PAGE_SIZE - poff);
-			char *dst = kmap_local_page(rec->pages[off >> PAGE_SHIFT]);
-
-			memcpy(dst + poff, src + done, n);
-			kunmap_local(dst);
-			done += n;
-			off += n;
-		}
-		kunmap_local(src);
-	}
-	return rec;
-}
-
-/* Copies sector @s of @rec to @dst. */
-static void no_rec_read_sector(struct no_rec *rec, sector_t s, char *dst)
-{
-	size_t off = (size_t)(s - rec->sector) << SECTOR_SHIFT;
-	char *src = kmap_local_page(rec->pages[off >> PAGE_SHIFT]);
-
-	memcpy(dst, src + offset_in_page(off), SECTOR_SIZE);
-	kunmap_local(src);
-}
 
 /* ---- the index -------------------------------------------------------- */
 
@@ -402,6 +137,7 @@ static void __no_index_write(struct no_c *c, struct no_rec *rec,
 {
 	sector_t s = rec->sector, end = rec->sector + rec->nr_sectors;
 
+	lockdep_assert_held(&c->lock);
 	while (s < end) {
 		sector_t blk = s >> NO_BLK_SHIFT;
 		struct no_blk *b = __no_blk_get(c, blk, spares);
@@ -420,8 +156,10 @@ static void __no_index_write(struct no_c *c, struct no_rec *rec,
 static void __no_index_forget(struct no_c *c, sector_t s, sector_t end,
 			      struct list_head *freed)
 {
-	struct no_blk *b = __no_blk_ceil(c, s >> NO_BLK_SHIFT);
+	struct no_blk *b;
 
+	lockdep_assert_held(&c->lock);
+	b = __no_blk_ceil(c, s >> NO_BLK_SHIFT);
 	while (b && (b->blk << NO_BLK_SHIFT) < end) {
 		struct rb_node *next = rb_next(&b->node);
 		sector_t first = b->blk << NO_BLK_SHIFT;
@@ -444,189 +182,6 @@ static void no_free_blks(struct no_c *c, struct list_head *freed)
 		mempool_free(b, &c->blk_pool);
 }
 
-/* ---- the log ---------------------------------------------------------- */
-
-static void no_logent_free(struct no_logent *e)
-{
-	if (e->rec)
-		no_rec_put(e->rec);
-	kfree(e);
-}
-
-static u64 no_logent_bytes(const struct no_logent *e)
-{
-	return NOORDER_LOG_REC_SIZE + le64_to_cpu(e->hdr.data_len);
-}
-
-/*
- * Appends @e (allocated by the caller before taking the lock) to the log,
- * or frees nothing and returns it when it is not wanted.
- */
-static struct no_logent *__no_log_add(struct no_c *c, struct no_logent *e,
-				      enum noorder_log_type type, u32 flags,
-				      sector_t sector, u64 nr_sectors,
-				      struct no_rec *rec)
-{
-	lockdep_assert_held(&c->lock);
-	if (c->log_state != NO_LOG_ON)
-		return e;
-	if (!e) {
-		c->log_state = NO_LOG_OVERFLOW;
-		DMERR("%s: log stopped at record %llu: out of memory",
-		      no_name(c), c->log_seq);
-		return NULL;
-	}
-	e->hdr.magic = cpu_to_le32(NOORDER_LOG_MAGIC);
-	e->hdr.version = cpu_to_le16(NOORDER_LOG_VERSION);
-	e->hdr.type = cpu_to_le16(type);
-	e->hdr.flags = cpu_to_le32(flags);
-	e->hdr.reserved = 0;
-	e->hdr.seq = cpu_to_le64(c->log_seq);
-	e->hdr.sector = cpu_to_le64(sector);
-	e->hdr.nr_sectors = cpu_to_le64(nr_sectors);
-	e->hdr.data_len = cpu_to_le64(type == NOORDER_LOG_WRITE ?
-				      nr_sectors << SECTOR_SHIFT : 0);
-	if (c->log_bytes + no_logent_bytes(e) > c->log_limit) {
-		c->log_state = NO_LOG_OVERFLOW;
-		DMERR("%s: log full at record %llu (limit %llu MiB): logging stopped",
-		      no_name(c), c->log_seq, c->log_limit >> 20);
-		return e;
-	}
-	if (rec) {
-		kref_get(&rec->ref);
-		e->rec = rec;
-	}
-	c->log_seq++;
-	c->log_records++;
-	c->log_bytes += no_logent_bytes(e);
-	list_add_tail(&e->list, &c->log);
-	return NULL;
-}
-
-static struct no_logent *no_logent_alloc(struct no_c *c)
-{
-	struct no_logent *e;
-
-	if (READ_ONCE(c->log_state) != NO_LOG_ON)
-		return NULL;
-	e = kmalloc(sizeof(*e), GFP_NOIO | __GFP_NOWARN);
-	if (e)
-		e->rec = NULL;
-	return e;
-}
-
-/* Discards the unread log; the caller holds log_read_mutex. */
-static void no_log_clear(struct no_c *c, enum no_log_state state)
-{
-	struct no_logent *e, *n;
-	LIST_HEAD(old);
-
-	spin_lock(&c->lock);
-	list_splice_init(&c->log, &old);
-	c->log_records = 0;
-	c->log_bytes = 0;
-	c->log_seq = 0;
-	c->log_state = state;
-	spin_unlock(&c->lock);
-	list_for_each_entry_safe(e, n, &old, list)
-		no_logent_free(e);
-	if (c->log_cur) {
-		no_logent_free(c->log_cur);
-		c->log_cur = NULL;
-	}
-	c->log_pos = 0;
-}
-
-/* Copies bytes [@pos, @pos + @len) of entry @e's stream form to @buf. */
-static int no_logent_copy(struct no_logent *e, u64 pos, char __user *buf,
-			  size_t len)
-{
-	size_t n;
-
-	if (pos < NOORDER_LOG_REC_SIZE) {
-		n = min_t(size_t, len, NOORDER_LOG_REC_SIZE - pos);
-		if (copy_to_user(buf, (char *)&e->hdr + pos, n))
-			return -EFAULT;
-		buf += n;
-		len -= n;
-		pos += n;
-	}
-	while (len) {
-		size_t off = pos - NOORDER_LOG_REC_SIZE;
-		size_t poff = offset_in_page(off);
-		char *src;
-		int left;
-
-		n = min_t(size_t, len, PAGE_SIZE - poff);
-		src = kmap_local_page(e->rec->pages[off >> PAGE_SHIFT]);
-		left = copy_to_user(buf, src + poff, n);
-		kunmap_local(src);
-		if (left)
-			return -EFAULT;
-		buf += n;
-		len -= n;
-		pos += n;
-	}
-	return 0;
-}
-
-static ssize_t no_log_read(struct file *file, char __user *buf, size_t count,
-			   loff_t *ppos)
-{
-	struct no_c *c = file->private_data;
-	ssize_t done = 0;
-	int r = 0;
-
-	mutex_lock(&c->log_read_mutex);
-	while (done < count) {
-		struct no_logent *e = c->log_cur;
-		u64 size;
-		size_t n;
-
-		if (!e) {
-			spin_lock(&c->lock);
-			e = list_first_entry_or_null(&c->log, struct no_logent,
-						     list);
-			if (e) {
-				list_del(&e->list);
-				c->log_records--;
-				c->log_bytes -= no_logent_bytes(e);
-			} else if (c->log_state == NO_LOG_OVERFLOW) {
-				r = -ENOSPC;
-			}
-			spin_unlock(&c->lock);
-			if (!e)
-				break;
-			c->log_cur = e;
-			c->log_pos = 0;
-		}
-		size = no_logent_bytes(e);
-		n = min_t(u64, count - done, size - c->log_pos);
-		r = no_logent_copy(e, c->log_pos, buf + done, n);
-		if (r)
-			break;
-		done += n;
-		c->log_pos += n;
-		if (c->log_pos == size) {
-			no_logent_free(e);
-			c->log_cur = NULL;
-		}
-	}
-	mutex_unlock(&c->log_read_mutex);
-	if (done) {
-		*ppos += done;
-		return done;
-	}
-	return r;
-}
-
-static const struct file_operations no_log_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_open,
-	.read = no_log_read,
-	.llseek = no_llseek,
-};
-
 /* ---- destage ---------------------------------------------------------- */
 
 static bool __no_pending_upto(struct no_c *c, u64 upto)
@@ -640,6 +195,7 @@ static bool __no_pending_upto(struct no_c *c, u64 upto)
 
 static bool __no_eligible(struct no_c *c, struct no_rec *rec)
 {
+	lockdep_assert_held(&c->lock);
 	return c->pressure || rec->seq <= c->destage_upto;
 }
 
@@ -1310,24 +866,6 @@ static int noorder_map(struct dm_target *ti, struct bio *bio)
 
 /* ---- table ------------------------------------------------------------ */
 
-/* Decimal only; refuses junk, signs and overflow (kstrtoull's checks). */
-static int no_parse_u64(const char *s, u64 *v)
-{
-	if (!isdigit(*s))
-		return -EINVAL;
-	return kstrtoull(s, 10, v) ? -EINVAL : 0;
-}
-
-static int no_parse_uint(const char *s, unsigned int max, unsigned int *v)
-{
-	u64 t;
-
-	if (no_parse_u64(s, &t) || t > max)
-		return -EINVAL;
-	*v = t;
-	return 0;
-}
-
 static int no_parse_feature(struct no_c *c, enum no_feature f,
 			    const char *val, struct dm_target *ti)
 {
@@ -1428,7 +966,7 @@ static void noorder_dtr(struct dm_target *ti)
 	struct no_rec *rec, *tmp;
 	struct rb_node *node;
 
-	debugfs_remove(c->dbg_dir);	/* waits for readers */
+	no_log_debugfs_remove(c);	/* waits for readers */
 	if (c->wq) {
 		WRITE_ONCE(c->suspended, true);
 		cancel_delayed_work_sync(&c->dwork);
@@ -1545,12 +1083,7 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	if (!IS_ERR_OR_NULL(no_dbg_root)) {
-		snprintf(c->dbg_name, sizeof(c->dbg_name), "%s.%d",
-			 no_name(c), atomic_inc_return(&no_instances));
-		c->dbg_dir = debugfs_create_dir(c->dbg_name, no_dbg_root);
-		debugfs_create_file("log", 0400, c->dbg_dir, c, &no_log_fops);
-	}
+	no_log_debugfs_add(c);
 
 	ti->num_flush_bios = 1;
 	ti->flush_supported = true;	/* we are a volatile write cache */
@@ -1642,80 +1175,6 @@ static int no_msg_crash(struct no_c *c, unsigned int argc, char **argv,
 		return -EBUSY;
 	}
 	return 0;
-}
-
-static int no_msg_log(struct no_c *c, unsigned int argc, char **argv,
-		      char *result, unsigned int maxlen, const char **err)
-{
-	unsigned int sz = 0;
-	u64 v;
-
-	if (argc < 2) {
-		*err = "Usage: log on [<limit_mb>] | off | clear | mark <n> | path";
-		return -EINVAL;
-	}
-	if (!strcasecmp(argv[1], "on") && argc <= 3) {
-		unsigned int mb = NO_DEFAULT_LOG_MB;
-
-		if (argc == 3 && (no_parse_uint(argv[2], NO_MAX_LOG_MB, &mb) ||
-				  !mb)) {
-			*err = "log limit must be 1-1048576 MiB";
-			return -EINVAL;
-		}
-		mutex_lock(&c->log_read_mutex);
-		no_log_clear(c, NO_LOG_ON);
-		spin_lock(&c->lock);
-		c->log_limit = (u64)mb << 20;
-		spin_unlock(&c->lock);
-		mutex_unlock(&c->log_read_mutex);
-		return 0;
-	}
-	if (!strcasecmp(argv[1], "off") && argc == 2) {
-		spin_lock(&c->lock);
-		if (c->log_state == NO_LOG_ON)
-			c->log_state = NO_LOG_OFF;
-		spin_unlock(&c->lock);
-		return 0;
-	}
-	if (!strcasecmp(argv[1], "clear") && argc == 2) {
-		mutex_lock(&c->log_read_mutex);
-		spin_lock(&c->lock);
-		v = c->log_state == NO_LOG_ON;
-		spin_unlock(&c->lock);
-		no_log_clear(c, v ? NO_LOG_ON : NO_LOG_OFF);
-		mutex_unlock(&c->log_read_mutex);
-		return 0;
-	}
-	if (!strcasecmp(argv[1], "mark") && argc == 3) {
-		struct no_logent *e;
-
-		if (no_parse_u64(argv[2], &v)) {
-			*err = "Invalid mark";
-			return -EINVAL;
-		}
-		if (READ_ONCE(c->log_state) != NO_LOG_ON) {
-			*err = "The log is not on";
-			return -EINVAL;
-		}
-		e = kmalloc(sizeof(*e), GFP_KERNEL);
-		if (e)
-			e->rec = NULL;
-		spin_lock(&c->lock);
-		e = __no_log_add(c, e, NOORDER_LOG_MARK, 0, v, 0, NULL);
-		spin_unlock(&c->lock);
-		kfree(e);
-		return 0;
-	}
-	if (!strcasecmp(argv[1], "path") && argc == 2) {
-		if (IS_ERR_OR_NULL(c->dbg_dir)) {
-			*err = "No debugfs: the log cannot be read";
-			return -ENODEV;
-		}
-		DMEMIT("dm-noorder/%s/log", c->dbg_name);
-		return 1;
-	}
-	*err = "Usage: log on [<limit_mb>] | off | clear | mark <n> | path";
-	return -EINVAL;
 }
 
 static int noorder_message(struct dm_target *ti, unsigned int argc,
@@ -1874,11 +1333,11 @@ static int __init dm_noorder_init(void)
 	no_blk_cache = KMEM_CACHE(no_blk, 0);
 	if (!no_blk_cache)
 		return -ENOMEM;
-	no_dbg_root = debugfs_create_dir("dm-noorder", NULL);
+	no_log_debugfs_init();
 	r = dm_register_target(&noorder_target);
 	if (r < 0) {
 		DMERR("register failed %d", r);
-		debugfs_remove(no_dbg_root);
+		no_log_debugfs_exit();
 		kmem_cache_destroy(no_blk_cache);
 	}
 	return r;
@@ -1887,7 +1346,7 @@ static int __init dm_noorder_init(void)
 static void __exit dm_noorder_exit(void)
 {
 	dm_unregister_target(&noorder_target);
-	debugfs_remove(no_dbg_root);
+	no_log_debugfs_exit();
 	kmem_cache_destroy(no_blk_cache);
 }
 

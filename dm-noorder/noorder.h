@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-noorder: what its files share.
+ *
+ * noorder.c is the target (index, destage, power cut, I/O path, table,
+ * messages, status); rec.c holds the cached writes, the copies of written
+ * data; log.c the log of writes, flushes and FUAs read through debugfs.
+ * Calls go one way only: noorder.c to log.c and rec.c, log.c to rec.c.
+ */
+#ifndef DM_NOORDER_H
+#define DM_NOORDER_H
+
+#include <linux/atomic.h>
+#include <linux/bio.h>
+#include <linux/blk_types.h>
+#include <linux/completion.h>
+#include <linux/ctype.h>
+#include <linux/device-mapper.h>
+#include <linux/kernel.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/prandom.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "noorder_log.h"
+
+#define DM_MSG_PREFIX "noorder"
+
+#define NO_BLK_SHIFT		3	/* 8 sectors (4 KiB) per index node */
+#define NO_BLK_SECTORS		(1U << NO_BLK_SHIFT)
+#define NO_MAX_REC_SECTORS	2048	/* 1 MiB: longer bios are split */
+#define NO_BATCH		64	/* writes destaged per batch */
+#define NO_MIN_PAGES		256	/* page reserve for cache copies */
+#define NO_MIN_BLKS		64	/* index node reserve */
+#define NO_DEFAULT_CACHE_MB	64
+#define NO_MAX_CACHE_MB		(1U << 20)
+#define NO_DEFAULT_LOG_MB	64
+#define NO_MAX_LOG_MB		(1U << 20)
+#define NO_MAX_DESTAGE_MS	3600000
+
+enum no_order { NO_FIFO, NO_RANDOM, NO_REVERSE };
+
+enum no_feature {
+	NO_FEAT_FLUSH, NO_FEAT_ORDER, NO_FEAT_SEED, NO_FEAT_CACHE_MB,
+	NO_FEAT_DESTAGE_MS, NO_NR_FEATURES
+};
+
+enum no_log_state { NO_LOG_OFF, NO_LOG_ON, NO_LOG_OVERFLOW };
+
+/* Counters shown by status, all guarded by no_c.lock. */
+struct no_stats {
+	u64 reads;
+	u64 writes;
+	u64 read_hits;
+	u64 destaged;
+	u64 flushes;
+	u64 flushes_ignored;
+	u64 fuas;
+	u64 fuas_ignored;
+	u64 discards;
+	u64 crash_kept;
+	u64 crash_dropped;
+};
+
+/* One cached write: an immutable copy of its data. */
+struct no_rec {
+	struct list_head list;		/* no_c.pending, by seq; no_c.lock */
+	struct kref ref;		/* one for the cache, one per log entry */
+	struct no_c *c;
+	u64 seq;			/* submission order among writes */
+	sector_t sector;		/* first sector, relative to the target */
+	unsigned int nr_sectors;
+	unsigned int nr_pages;
+	unsigned long *wmap;		/* sectors to destage; destage_mutex */
+	struct page *pages[];		/* data from page offset 0 */
+};
+
+/* Index node: the newest cached write of each sector of a 4 KiB block. */
+struct no_blk {
+	union {
+		struct rb_node node;	/* no_c.blocks; no_c.lock */
+		struct list_head link;	/* spare, or freed from the tree */
+	};
+	sector_t blk;			/* relative sector >> NO_BLK_SHIFT */
+	struct no_rec *src[NO_BLK_SECTORS];
+};
+
+/* One logged event, waiting to be read through debugfs. */
+struct no_logent {
+	struct list_head list;		/* no_c.log; no_c.lock */
+	struct noorder_log_rec hdr;
+	struct no_rec *rec;		/* WRITE: its data, referenced */
+};
+
+/* Per-bio data: a FLUSH or FUA write waiting for destage (honor). */
+struct no_bio {
+	struct list_head list;		/* no_c.flush_waiters; no_c.lock */
+	u64 upto;			/* every write with seq <= upto */
+};
+
+struct no_c {
+	struct dm_target *ti;
+	struct dm_dev *dev;
+	sector_t start;
+
+	/* table */
+	bool honor;
+	enum no_order order;
+	u64 seed;
+	unsigned int cache_mb;
+	unsigned int destage_ms;
+	unsigned int nr_features;
+	enum no_feature features[NO_NR_FEATURES];	/* in table order */
+
+	spinlock_t lock;		/* guards everything below to "end" */
+	bool crashed;
+	bool pressure;			/* destage down to half the cache */
+	u64 next_seq;			/* seq of the next write */
+	u64 destage_upto;		/* destage every write with seq <= */
+	u64 cached_bytes;		/* data held by pending writes */
+	u64 cached_bytes_max;		/* its high-water mark since the ctr */
+	u64 reserved_bytes;		/* promised to writers being copied */
+	u64 limit_bytes;
+	unsigned long nr_pending;
+	unsigned long nr_blks;
+	struct list_head pending;	/* writes not yet on the device below */
+	struct rb_root blocks;		/* no_blk index for reads */
+	struct list_head flush_waiters;	/* no_bio of held FLUSH/FUA bios */
+	struct rnd_state order_rnd;	/* order random */
+	struct no_stats st;
+	bool wb_err;			/* a destage write failed */
+	/* log */
+	enum no_log_state log_state;
+	u64 log_seq;
+	u64 log_bytes;			/* headers and data not yet read */
+	u64 log_records;
+	u64 log_limit;
+	struct list_head log;
+	/* end of what lock guards */
+
+	wait_queue_head_t space_wait;	/* writers waiting for cache space */
+
+	struct mutex destage_mutex;	/* one batch, crash or drain at a time */
+	atomic_t batch_left;
+	struct completion batch_done;
+	blk_status_t batch_status;
+
+	struct workqueue_struct *wq;
+	struct delayed_work dwork;	/* destage: on demand and periodic */
+	unsigned long next_tick;	/* jiffies of the next periodic pass */
+	bool suspended;
+
+	mempool_t page_pool;
+	spinlock_t free_lock;		/* guards free_pages, nr_free */
+	struct list_head free_pages;	/* destaged copies' pages, for reuse */
+	unsigned long nr_free;
+	unsigned long max_free;		/* the cache's size in pages */
+	mempool_t blk_pool;
+	struct bio_set bs;
+
+	struct mutex log_read_mutex;	/* guards log_cur and log_pos */
+	struct no_logent *log_cur;	/* entry being read */
+	u64 log_pos;			/* bytes of log_cur already read */
+	struct dentry *dbg_dir;
+	char dbg_name[32];
+};
+
+static inline const char *no_name(struct no_c *c)
+{
+	return dm_device_name(dm_table_get_md(c->ti->table));
+}
+
+/* Decimal only; refuses junk, signs and overflow (kstrtoull's checks). */
+static inline int no_parse_u64(const char *s, u64 *v)
+{
+	if (!isdigit(*s))
+		return -EINVAL;
+	return kstrtoull(s, 10, v) ? -EINVAL : 0;
+}
+
+static inline int no_parse_uint(const char *s, unsigned int max,
+				unsigned int *v)
+{
+	u64 t;
+
+	if (no_parse_u64(s, &t) || t > max)
+		return -EINVAL;
+	*v = t;
+	return 0;
+}
+
+/* rec.c: cached writes */
+struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
+			    sector_t sector, unsigned int nr_sectors);
+void no_rec_put(struct no_rec *rec);
+void no_rec_read_sector(struct no_rec *rec, sector_t s, char *dst);
+void no_pages_drop(struct no_c *c);
+
+/* log.c: the log */
+struct no_logent *no_logent_alloc(struct no_c *c);
+struct no_logent *__no_log_add(struct no_c *c, struct no_logent *e,
+			       enum noorder_log_type type, u32 flags,
+			       sector_t sector, u64 nr_sectors,
+			       struct no_rec *rec);
+void no_log_clear(struct no_c *c, enum no_log_state state);
+int no_msg_log(struct no_c *c, unsigned int argc, char **argv,
+	       char *result, unsigned int maxlen, const char **err);
+void no_log_debugfs_add(struct no_c *c);
+void no_log_debugfs_remove(struct no_c *c);
+void no_log_debugfs_init(void);
+void no_log_debugfs_exit(void);
+
+#endif /* DM_NOORDER_H */

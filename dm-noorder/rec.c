@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-noorder: cached writes.
+ *
+ * Each write is copied into a no_rec, an immutable copy of its data that
+ * the cache and the log entries share by reference; the pages of copies
+ * that were destaged are kept for the next writes.
+ */
+#include <linux/bio.h>
+#include <linux/highmem.h>
+#include <linux/kref.h>
+#include <linux/mempool.h>
+#include <linux/slab.h>
+
+#include "noorder.h"
+
+/*
+ * Pages of destaged copies are kept for the next writes, up to the size of
+ * the cache: that spares the page allocator and the zeroing of every page
+ * it hands out (init_on_alloc), which cost more than the copy itself.
+ */
+static struct page *no_page_get(struct no_c *c)
+{
+	struct page *page = NULL;
+
+	spin_lock(&c->free_lock);
+	if (c->nr_free) {
+		page = list_first_entry(&c->free_pages, struct page, lru);
+		list_del(&page->lru);
+		c->nr_free--;
+	}
+	spin_unlock(&c->free_lock);
+	return page ? page : mempool_alloc(&c->page_pool, GFP_NOIO);
+}
+
+static void no_page_put(struct no_c *c, struct page *page)
+{
+	spin_lock(&c->free_lock);
+	if (c->nr_free < c->max_free) {
+		list_add(&page->lru, &c->free_pages);
+		c->nr_free++;
+		page = NULL;
+	}
+	spin_unlock(&c->free_lock);
+	if (page)
+		mempool_free(page, &c->page_pool);
+}
+
+void no_pages_drop(struct no_c *c)
+{
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, &c->free_pages, lru) {
+		list_del(&page->lru);
+		mempool_free(page, &c->page_pool);
+	}
+	c->nr_free = 0;
+}
+
+static void no_rec_release(struct kref *ref)
+{
+	struct no_rec *rec = container_of(ref, struct no_rec, ref);
+	unsigned int i;
+
+	for (i = 0; i < rec->nr_pages; i++)
+		no_page_put(rec->c, rec->pages[i]);
+	kfree(rec);
+}
+
+void no_rec_put(struct no_rec *rec)
+{
+	kref_put(&rec->ref, no_rec_release);
+}
+
+/* Allocates a record for @nr_sectors and copies @bio's data into it. */
+struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
+			    sector_t sector, unsigned int nr_sectors)
+{
+	unsigned int nr_pages = DIV_ROUND_UP(nr_sectors << SECTOR_SHIFT,
+					     PAGE_SIZE);
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	struct no_rec *rec;
+	size_t off = 0, size;
+	unsigned int i;
+
+	size = struct_size(rec, pages, nr_pages) +
+	       BITS_TO_LONGS(nr_sectors) * sizeof(unsigned long);
+
+	/* At most 2.4 KiB: a small, non-failing allocation is allowed. */
+	rec = kmalloc(size, GFP_NOIO | __GFP_NOFAIL);
+	kref_init(&rec->ref);
+	INIT_LIST_HEAD(&rec->list);
+	rec->c = c;
+	rec->sector = sector;
+	rec->nr_sectors = nr_sectors;
+	rec->nr_pages = nr_pages;
+	rec->wmap = (unsigned long *)&rec->pages[nr_pages];
+	for (i = 0; i < nr_pages; i++)
+		rec->pages[i] = no_page_get(c);
+
+	bio_for_each_segment(bv, bio, iter) {
+		char *src = bvec_kmap_local(&bv);
+		unsigned int done = 0;
+
+		while (done < bv.bv_len) {
+			unsigned int poff = offset_in_page(off);
+			unsigned int n = min_t(unsigned int, bv.bv_len - done,
+					       PAGE_SIZE - poff);
+			char *dst = kmap_local_page(rec->pages[off >> PAGE_SHIFT]);
+
+			memcpy(dst + poff, src + done, n);
+			kunmap_local(dst);
+			done += n;
+			off += n;
+		}
+		kunmap_local(src);
+	}
+	return rec;
+}
+
+/* Copies sector @s of @rec to @dst. */
+void no_rec_read_sector(struct no_rec *rec, sector_t s, char *dst)
+{
+	size_t off = (size_t)(s - rec->sector) << SECTOR_SHIFT;
+	char *src = kmap_local_page(rec->pages[off >> PAGE_SHIFT]);
+
+	memcpy(dst, src + offset_in_page(off), SECTOR_SIZE);
+	kunmap_local(src);
+}
