@@ -930,6 +930,23 @@ static bool ss_candidate_ready(struct ss_pool *p, u32 b, u32 key)
 	return ok;
 }
 
+/*
+ * A candidate with the write's key held other data: a true collision of
+ * the key, or (@stale) a block whose data no longer has the key it is
+ * indexed under, which is taken out of the index so that no later write
+ * reads and compares it again.
+ */
+static void __ss_compare_failed(struct ss_pool *p, u32 b, u32 key, bool stale)
+{
+	lockdep_assert_held(&p->lock);
+	if (!stale) {
+		p->collisions++;
+		return;
+	}
+	p->stale_keys++;
+	__ss_index_del(p, b);
+}
+
 /* A whole-block write whose hash matched: compare, merge or write. */
 static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 				      struct ss_bio *pb)
@@ -941,8 +958,9 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 	unsigned long flags;
 	struct page *page;
 	u32 tried[4], b, key = 0;
-	u64 k = 0;
+	u64 k = 0, bk;
 	blk_status_t st;
+	bool stale;
 
 	if (can_index) {
 		if (pb->hashed)
@@ -967,9 +985,14 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 		spin_unlock_irqrestore(&p->lock, flags);
 		tried[ntried++] = b;
 
+		stale = false;
 		same = ss_candidate_ready(p, b, key) &&
 		       !ss_read_block(p, b, page) &&
 		       ss_bio_equals(bio, page_address(page), p->block_size);
+		/* Keys equal, data not: a collision, or a stale key? */
+		if (!same && !ss_digest(p, desc, page_address(page), &bk) &&
+		    ss_ikey(bk) != key)
+			stale = true;
 
 		spin_lock_irqsave(&p->lock, flags);
 		if (same) {
@@ -984,7 +1007,7 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 			return BLK_STS_OK;
 		}
 		if (p->key[b] == key)
-			p->collisions++;
+			__ss_compare_failed(p, b, key, stale);
 		__ss_ref_drop(p, b, v);
 		__ss_flush_frees(p);
 		spin_unlock_irqrestore(&p->lock, flags);
@@ -2001,6 +2024,7 @@ static void ss_pool_emit_info(struct ss_pool *p, char *result,
 	v[SP_STATUS_merges].a = p->merges;
 	v[SP_STATUS_collisions].a = p->collisions;
 	v[SP_STATUS_mismatches].a = p->mismatches;
+	v[SP_STATUS_stale_keys].a = p->stale_keys;
 	v[SP_STATUS_meta_writes].a = p->meta_writes;
 	v[SP_STATUS_nospc].a = p->nospc;
 	v[SP_STATUS_commits].a = p->commits;
@@ -2213,6 +2237,13 @@ static int subsist_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_discard_bios = 1;
 	ti->discards_supported = true;
 	ti->per_io_data_size = sizeof(struct ss_bio) + p->desc_size;
+	/*
+	 * A write's data is hashed at map time, then compared, written and
+	 * indexed under that key: it must not change in flight (without
+	 * this, ext4 redirtied pages under writeback and left the index
+	 * with keys of data the block did not hold).
+	 */
+	ti->needs_stable_writes = true;
 	return 0;
 
 bad:

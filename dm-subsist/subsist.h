@@ -102,6 +102,7 @@ struct ss_pool {
 
 	/* Statistics, also under lock. */
 	u64 merges, collisions, mismatches, meta_writes, nospc, commits;
+	u64 stale_keys;			/* candidates indexed under a stale key */
 
 	/* Read cache of shared blocks; cache_lock nests inside lock. */
 	spinlock_t cache_lock;

@@ -62,7 +62,8 @@ enum dm_status_kind {
 	F(mismatches, NUM, NULL) F(meta_writes, NUM, NULL)		\
 	F(nospc, NUM, NULL)						\
 	F(mode, WORD, "ok|out_of_space|read_only")			\
-	F(commits, NUM_DASH, NULL) F(hints, HINTS, NULL)
+	F(commits, NUM_DASH, NULL) F(hints, HINTS, NULL)		\
+	F(stale_keys, NUM, NULL)
 
 /* dm-subsist's vdisk (subsist) */
 #define STATUS_SUBSIST_VDISK(F)						\

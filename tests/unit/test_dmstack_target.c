@@ -133,7 +133,7 @@ static void test_noorder_bad(void **state)
 }
 
 /* The example of docs/dm-subsist.rst, every field different. */
-#define SP_LINE	"4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off"
+#define SP_LINE	"4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off 11"
 #define SV_LINE	"2 300 290 41 300 200 3 4"
 
 static void test_subsist_good(void **state)
@@ -142,11 +142,11 @@ static void test_subsist_good(void **state)
 		"block_size", "used", "total", "mapped", "shared", "saved",
 		"ratio", "cache_hits", "cache_misses", "merges", "collisions",
 		"mismatches", "meta_writes", "nospc", "mode", "commits", "hints",
-		NULL
+		"stale_keys", NULL
 	};
 	static const char *const sp_vals[] = {
 		"4096", "300", "65536", "900", "301", "600", "3.00", "5", "6",
-		"602", "7", "8", "12", "9", "ok", "10", "off"
+		"602", "7", "8", "12", "9", "ok", "10", "off", "11"
 	};
 	static const char *const sv_names[] = {
 		"index", "mapped", "shared", "reads", "writes", "merged", "cow",
@@ -157,7 +157,7 @@ static void test_subsist_good(void **state)
 
 	(void)state;
 	assert_int_equal(parse("subsist-pool", SP_LINE, &st), 1);
-	assert_int_equal(st.nr, 17);
+	assert_int_equal(st.nr, 18);
 	for (i = 0; sp_names[i]; i++) {
 		assert_string_equal(st.f[i].name, sp_names[i]);
 		assert_string_equal(st.f[i].val, sp_vals[i]);
@@ -165,7 +165,7 @@ static void test_subsist_good(void **state)
 	dms_status_free(&st);
 	/* The other forms of ratio, mode, commits and hints. */
 	assert_int_equal(parse("subsist-pool",
-			       "512 0/18446744073709551615 0 0 0 1.00 0 0 0 0 0 0 0 out_of_space - on:0",
+			       "512 0/18446744073709551615 0 0 0 1.00 0 0 0 0 0 0 0 out_of_space - on:0 0",
 			       &st), 1);
 	assert_string_equal(dms_status_get(&st, "total"), "18446744073709551615");
 	assert_string_equal(dms_status_get(&st, "mode"), "out_of_space");
@@ -173,7 +173,7 @@ static void test_subsist_good(void **state)
 	assert_string_equal(dms_status_get(&st, "hints"), "on:0");
 	dms_status_free(&st);
 	assert_int_equal(parse("subsist-pool",
-			       "4096 7/8 9 0 2 1.28 0 0 0 0 0 0 0 read_only 3 on:123",
+			       "4096 7/8 9 0 2 1.28 0 0 0 0 0 0 0 read_only 3 on:123 0",
 			       &st), 1);
 	assert_string_equal(dms_status_get(&st, "ratio"), "1.28");
 	assert_string_equal(dms_status_get(&st, "mode"), "read_only");
@@ -199,26 +199,26 @@ static void test_subsist_bad(void **state)
 	} bad[] = {
 		{ "subsist-pool", "" },
 		/* used/total not split by '/', or half of it missing */
-		{ "subsist-pool", "4096 300 65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off" },
-		{ "subsist-pool", "4096 300/ 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off" },
-		{ "subsist-pool", "4096 /65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off" },
-		{ "subsist-pool", "4096 1/2/3 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 300 65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off 11" },
+		{ "subsist-pool", "4096 300/ 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off 11" },
+		{ "subsist-pool", "4096 /65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off 11" },
+		{ "subsist-pool", "4096 1/2/3 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 off 11" },
 		/* one field short, one too many */
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 11" },
 		{ "subsist-pool", SP_LINE " 0" },
 		/* ratios that are not */
-		{ "subsist-pool", "4096 300/65536 900 301 600 3 5 6 602 7 8 12 9 ok 10 off" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.0 5 6 602 7 8 12 9 ok 10 off" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 .00 5 6 602 7 8 12 9 ok 10 off" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.000 5 6 602 7 8 12 9 ok 10 off" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.x0 5 6 602 7 8 12 9 ok 10 off" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3 5 6 602 7 8 12 9 ok 10 off 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.0 5 6 602 7 8 12 9 ok 10 off 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 .00 5 6 602 7 8 12 9 ok 10 off 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.000 5 6 602 7 8 12 9 ok 10 off 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.x0 5 6 602 7 8 12 9 ok 10 off 11" },
 		/* mode, commits, hints */
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 full 10 off" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok -- off" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on:" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on:x" },
-		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 of" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 full 10 off 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok -- off 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on: 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 on:x 11" },
+		{ "subsist-pool", "4096 300/65536 900 301 600 3.00 5 6 602 7 8 12 9 ok 10 of 11" },
 		/* a vdisk's line is not the pool's, nor the reverse */
 		{ "subsist-pool", SV_LINE },
 		{ "subsist", SP_LINE },
@@ -402,7 +402,7 @@ static void test_mutations(void **state)
 			/* What was accepted has the full layout. */
 			assert_int_equal(st.nr, !strcmp(t, "noorder") ? 20 :
 					 !strcmp(t, "faultinj") ? 11 :
-					 !strcmp(t, "subsist") ? 8 : 17);
+					 !strcmp(t, "subsist") ? 8 : 18);
 			for (k = 0; k < st.nr; k++)
 				assert_non_null(st.f[k].val);
 		}

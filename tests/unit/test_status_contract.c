@@ -188,7 +188,7 @@ static void test_indexes(void **state)
 	assert_int_equal(NO_STATUS_flush, 14);
 	assert_int_equal(NO_STATUS_crash_state, 15);
 	assert_int_equal(NO_STATUS_cached_bytes_max, 19);
-	assert_int_equal(SP_STATUS_NR, 16);
+	assert_int_equal(SP_STATUS_NR, 17);
 	assert_int_equal(SP_STATUS_usage, 1);
 	assert_int_equal(SV_STATUS_NR, 8);
 }

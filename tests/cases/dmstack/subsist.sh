@@ -28,7 +28,7 @@ before=$(dm_snapshot)
 mkdir -p /tmp/case/mnt
 cleanup_push "umount /tmp/case/mnt 2>/dev/null; for s in ss sn; do dmstack remove --force \$s >/dev/null 2>&1; done"
 
-SP_NAMES="block_size used total mapped shared saved ratio cache_hits cache_misses merges collisions mismatches meta_writes nospc mode commits hints"
+SP_NAMES="block_size used total mapped shared saved ratio cache_hits cache_misses merges collisions mismatches meta_writes nospc mode commits hints stale_keys"
 SV_NAMES="index mapped shared reads writes merged cow discarded"
 
 # st_words DEV: dmsetup's status words after "<start> <len> <target>",

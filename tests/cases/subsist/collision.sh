@@ -27,7 +27,10 @@ check "vdisks" ss_vdisks pool v 2
 v0=/dev/mapper/v0 v1=/dev/mapper/v1
 check "A on vdisk 0 block 0" ss_wrf $v0 0 a
 check "B on vdisk 1 block 0" ss_wrf $v1 0 b
-check_eq "collisions 1" 1 "$(ss_stat pool collisions)"
+check_eq "collisions 1 (a true one: A's own key is B's)" 1 "$(ss_stat pool collisions)"
+check_eq "stale_keys 0" 0 "$(ss_stat pool stale_keys)"
+check_eq "the vdisk asks for stable pages" 1 \
+	"$(cat /sys/block/$(dmsetup info -c --noheadings -o blkdevname v0)/queue/stable_writes)"
 check_eq "merges 0" 0 "$(ss_stat pool merges)"
 check_eq "used 2" 2 "$(ss_stat pool used)"
 check_eq "shared 0" 0 "$(ss_stat pool shared)"

@@ -62,6 +62,10 @@ run_mode() {
 		check "$_m: umount vdisk $_i" umount /mnt/ss$_i
 	done
 	ss_show $_p
+	# Stable pages: no write's data changed between its hash and its
+	# write, so no indexed key is stale, and no key collided.
+	check_eq "$_m: no stale index keys, no collisions" "0 0" \
+		"$(ss_stat $_p stale_keys) $(ss_stat $_p collisions)"
 	eval "used_$_m=$(ss_stat $_p used) mapped_$_m=$(ss_stat $_p mapped)"
 	eval "saved_$_m=$(ss_stat $_p saved) merges_$_m=$(ss_stat $_p merges)"
 	eval "meta_$_m=$(ss_stat $_p meta_writes) shared_$_m=$(ss_stat $_p shared)"
