@@ -18,7 +18,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "noorder.h"
+#include "noorder_internal.h"
 
 static struct dentry *no_dbg_root;
 static atomic_t no_instances = ATOMIC_INIT(0);

@@ -14,8 +14,8 @@
  * can record a workload once and build many crash states from it.
  *
  * This file is the target; rec.c holds the cached writes (the copies of
- * written data), log.c the log and its debugfs file, noorder.h what they
- * share.
+ * written data), log.c the log and its debugfs file, noorder_internal.h
+ * what they share.
  *
  * Documentation: docs/dm-noorder.rst.
  */
@@ -34,7 +34,7 @@
 #include <linux/workqueue.h>
 
 #include "dm_status.h"
-#include "noorder.h"
+#include "noorder_internal.h"
 #include "strict_args.h"
 
 static const char * const no_feature_names[NO_NR_FEATURES] = {

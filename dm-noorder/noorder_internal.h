@@ -7,8 +7,8 @@
  * data; log.c the log of writes, flushes and FUAs read through debugfs.
  * Calls go one way only: noorder.c to log.c and rec.c, log.c to rec.c.
  */
-#ifndef DM_NOORDER_H
-#define DM_NOORDER_H
+#ifndef DM_NOORDER_INTERNAL_H
+#define DM_NOORDER_INTERNAL_H
 
 #include <linux/atomic.h>
 #include <linux/bio.h>
@@ -216,4 +216,4 @@ void no_log_debugfs_remove(struct no_c *c);
 void no_log_debugfs_init(void);
 void no_log_debugfs_exit(void);
 
-#endif /* DM_NOORDER_H */
+#endif /* DM_NOORDER_INTERNAL_H */
