@@ -960,7 +960,7 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 	u32 tried[4], b, key = 0;
 	u64 k = 0, bk;
 	blk_status_t st;
-	bool stale;
+	bool read, stale;
 
 	if (can_index) {
 		if (pb->hashed)
@@ -985,14 +985,14 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 		spin_unlock_irqrestore(&p->lock, flags);
 		tried[ntried++] = b;
 
-		stale = false;
-		same = ss_candidate_ready(p, b, key) &&
-		       !ss_read_block(p, b, page) &&
+		read = ss_candidate_ready(p, b, key) &&
+		       !ss_read_block(p, b, page);
+		same = read &&
 		       ss_bio_equals(bio, page_address(page), p->block_size);
 		/* Keys equal, data not: a collision, or a stale key? */
-		if (!same && !ss_digest(p, desc, page_address(page), &bk) &&
-		    ss_ikey(bk) != key)
-			stale = true;
+		stale = read && !same &&
+			!ss_digest(p, desc, page_address(page), &bk) &&
+			ss_ikey(bk) != key;
 
 		spin_lock_irqsave(&p->lock, flags);
 		if (same) {
@@ -1006,7 +1006,7 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 			mempool_free(page, &p->page_pool);
 			return BLK_STS_OK;
 		}
-		if (p->key[b] == key)
+		if (read && p->key[b] == key)
 			__ss_compare_failed(p, b, key, stale);
 		__ss_ref_drop(p, b, v);
 		__ss_flush_frees(p);
