@@ -115,67 +115,40 @@ static const char *fi_name(struct dm_target *ti)
 
 /* ---- table ---------------------------------------------------------- */
 
+static const char *const fi_feature_names[FI_NR_FEATURES] = {
+	[FI_FEAT_SEED] = "seed",
+	[FI_FEAT_BLOCK_SIZE] = "block_size",
+};
+
+static int fi_parse_feature(void *ctx, unsigned int f, const char *val,
+			    struct dm_target *ti)
+{
+	struct fi_c *fc = ctx;
+	u32 bs;
+
+	if (f == FI_FEAT_SEED) {
+		if (fi_parse_u64(val, &fc->seed)) {
+			ti->error = "Invalid seed";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (fi_parse_u32(val, &bs) || bs < SECTOR_SIZE || bs > 65536 ||
+	    !is_power_of_2(bs)) {
+		ti->error = "block_size must be a power of two, 512-65536";
+		return -EINVAL;
+	}
+	fc->geom.block_size = bs;
+	return 0;
+}
+
 static int fi_parse_features(struct dm_arg_set *as, struct fi_c *fc,
 			     struct dm_target *ti)
 {
-	static const struct dm_arg _args[] = {
-		{0, 2 * FI_NR_FEATURES, "Invalid number of feature args"},
-	};
-	bool seen[FI_NR_FEATURES] = { };
-	unsigned int argc;
-	const char *name;
-	u32 bs;
-	int r;
-
-	if (!as->argc)
-		return 0;
-	r = strict_read_arg_group(_args, as, &argc, &ti->error);
-	if (r)
-		return r;
-
-	while (argc) {
-		enum fi_feature f;
-
-		name = dm_shift_arg(as);
-		argc--;
-		if (!strcasecmp(name, "seed")) {
-			f = FI_FEAT_SEED;
-		} else if (!strcasecmp(name, "block_size")) {
-			f = FI_FEAT_BLOCK_SIZE;
-		} else {
-			ti->error = "Unrecognised feature (seed, block_size)";
-			return -EINVAL;
-		}
-		if (seen[f]) {
-			ti->error = "Feature given twice";
-			return -EINVAL;
-		}
-		if (!argc) {
-			ti->error = "Feature needs a value";
-			return -EINVAL;
-		}
-		seen[f] = true;
-		fc->features[fc->nr_features++] = f;
-		argc--;
-		if (f == FI_FEAT_SEED) {
-			if (fi_parse_u64(dm_shift_arg(as), &fc->seed)) {
-				ti->error = "Invalid seed";
-				return -EINVAL;
-			}
-			continue;
-		}
-		if (fi_parse_u32(dm_shift_arg(as), &bs) || bs < SECTOR_SIZE ||
-		    bs > 65536 || !is_power_of_2(bs)) {
-			ti->error = "block_size must be a power of two, 512-65536";
-			return -EINVAL;
-		}
-		fc->geom.block_size = bs;
-	}
-	if (as->argc) {
-		ti->error = "Unexpected argument after the features";
-		return -EINVAL;
-	}
-	return 0;
+	return strict_read_features(as, fi_feature_names, FI_NR_FEATURES,
+				    "Unrecognised feature (seed, block_size)",
+				    fi_parse_feature, fc, fc->features,
+				    &fc->nr_features, ti);
 }
 
 static void fi_free_rules(struct fi_ruleset *rs)
