@@ -5,7 +5,8 @@
 # faultinj, the same workload, "crash after <n>" for several n spread over
 # the workload's writes (plus seeded random ones), unmount, revive, check.
 # ext4 must come back consistent from its journal every time; ext2 has no
-# journal, and what e2fsck finds is reported beside it.
+# journal, and what e2fsck finds is reported beside it.  CRASH_POINTS=k
+# keeps k of the nine crash points per file system (the debug pass).
 # timeout: 900
 . "${0%/*}/../lib.sh"
 . "${0%/*}/fi.lib"
@@ -83,6 +84,17 @@ for fs in ext4 ext2; do
 	# n spread over the workload, plus two seeded random points.
 	ns="0 1 $((total / 8)) $((total / 4)) $((total / 2)) $((total * 3 / 4)) $((total - total / 8))"
 	ns="$ns $(awk -v s="$SEED$fs" -v t="$total" 'BEGIN { srand(s); print int(rand() * t), int(rand() * t) }')"
+	# CRASH_POINTS (the debug pass) keeps that many, spread over the
+	# list: the first, the last (a seeded one) and evenly between.
+	if [ -n "${CRASH_POINTS:-}" ]; then
+		ns=$(echo $ns | awk -v k="$CRASH_POINTS" '{
+			if (k >= NF) { print; exit }
+			if (k < 2) { print $1; exit }
+			for (i = 0; i < k; i++)
+				printf "%s%s", (i ? " " : ""), $(1 + int(i * (NF - 1) / (k - 1)))
+			print ""
+		}')
+	fi
 	bad=0
 	for n in $ns; do
 		round $fs "$n" || { fail "$fs n=$n: round ran"; continue; }
