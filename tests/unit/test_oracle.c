@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Tests of crashtest's data-consistency oracle (userland/crashtest/oracle.c):
+ * Tests of crashtest's data-consistency oracle (userland/crashtest/oracle_*.c):
  * run the workload in a temporary directory, verify it, damage it on
  * purpose and check verify's exact counts, computed from the oracle's own
- * model of the workload.  oracle.c is included, so its generator and block
- * format are at hand.
+ * model of the workload.  The oracle's files are included, so its generator
+ * and block format are at hand.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -16,7 +16,12 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "oracle.c"
+#include "oracle_fmt.c"
+#include "oracle_gen.c"
+#include "oracle_opts.c"
+#include "oracle_class.c"
+#include "oracle_workload.c"
+#include "oracle_verify.c"
 
 static char tmp[256];		/* this test's temporary directory */
 static char out[1 << 16];	/* stdout of the last call */
@@ -230,30 +235,97 @@ static void test_crc32(void **state)
 static void test_block_format(void **state)
 {
 	unsigned char b[4096], c[4096];
+	uint32_t p;
 
 	(void)state;
 	orc_block_fill(b, 4096, 77, 5, 9, 3);
+	for (p = 0; p < 8; p++) {
+		unsigned char *q = b + p * ORC_PIECE;
+		char text[80];
+
+		/* every 512-byte piece names the block, the version, itself */
+		assert_memory_equal(q, "CTOB", 4);
+		assert_int_equal(orc_get64(q + 8), 77);
+		assert_int_equal(orc_get32(q + 16), 5);
+		assert_int_equal(orc_get32(q + 20), 3);
+		assert_int_equal(orc_get64(q + 24), 9);
+		assert_int_equal(orc_get32(q + 32), 4096);
+		assert_int_equal(orc_get32(q + 36), 2);
+		assert_int_equal(orc_get32(q + 40), p);
+		snprintf(text, sizeof(text), "file 5 block 9 version 3 piece %u\n", p);
+		assert_non_null(strstr((char *)q + 48, text));
+		memcpy(c, q, ORC_PIECE);
+		orc_put32(c + 4, 0);
+		assert_int_equal(orc_crc32(c, ORC_PIECE), orc_get32(q + 4));
+	}
+	/* the pieces differ from each other past their headers */
+	assert_memory_not_equal(b + 128, b + 512 + 128, 512 - 128);
+	/* every one of the four numbers changes the payload */
+	orc_block_fill(c, 4096, 78, 5, 9, 3);
+	assert_memory_not_equal(b + 128, c + 128, 512 - 128);
+	orc_block_fill(c, 4096, 77, 6, 9, 3);
+	assert_memory_not_equal(b + 128, c + 128, 512 - 128);
+	orc_block_fill(c, 4096, 77, 5, 10, 3);
+	assert_memory_not_equal(b + 128, c + 128, 512 - 128);
+	orc_block_fill(c, 4096, 77, 5, 9, 4);
+	assert_memory_not_equal(b + 128, c + 128, 512 - 128);
+	orc_block_fill(c, 4096, 77, 5, 9, 3);
+	assert_memory_equal(b, c, 4096);
+
+	/* format 1: one header and one crc for the whole block */
+	orc_block_fill_v1(b, 4096, 77, 5, 9, 3);
 	assert_memory_equal(b, "CTOB", 4);
-	assert_int_equal(orc_get64(b + 8), 77);
-	assert_int_equal(orc_get32(b + 16), 5);
-	assert_int_equal(orc_get32(b + 20), 3);
-	assert_int_equal(orc_get64(b + 24), 9);
-	assert_int_equal(orc_get32(b + 32), 4096);
-	assert_non_null(strstr((char *)b + 40, "file 5 block 9 version 3"));
+	assert_int_equal(orc_get32(b + 36), 1);
+	assert_non_null(strstr((char *)b + 40, "file 5 block 9 version 3\n"));
 	memcpy(c, b, sizeof(c));
 	orc_put32(c + 4, 0);
 	assert_int_equal(orc_crc32(c, 4096), orc_get32(b + 4));
-	/* every one of the four numbers changes the payload */
-	orc_block_fill(c, 4096, 78, 5, 9, 3);
-	assert_memory_not_equal(b + 128, c + 128, 4096 - 128);
-	orc_block_fill(c, 4096, 77, 6, 9, 3);
-	assert_memory_not_equal(b + 128, c + 128, 4096 - 128);
-	orc_block_fill(c, 4096, 77, 5, 10, 3);
-	assert_memory_not_equal(b + 128, c + 128, 4096 - 128);
-	orc_block_fill(c, 4096, 77, 5, 9, 4);
-	assert_memory_not_equal(b + 128, c + 128, 4096 - 128);
-	orc_block_fill(c, 4096, 77, 5, 9, 3);
-	assert_memory_equal(b, c, 4096);
+	assert_int_not_equal(orc_get32(b + 512), ORC_MAGIC);
+}
+
+/* What orc_piece_decode makes of a piece, state by state. */
+static void test_piece_decode(void **state)
+{
+	unsigned char b[4096], q[ORC_PIECE];
+	struct orc_hdr h;
+
+	(void)state;
+	orc_block_fill(b, 4096, 77, 5, 9, 3);
+	assert_int_equal(orc_piece_decode(b + 3 * 512, 4096, 3, &h), ORC_P_VALID);
+	assert_int_equal(h.run, 77);
+	assert_int_equal(h.id, 5);
+	assert_int_equal(h.index, 9);
+	assert_int_equal(h.version, 3);
+	assert_int_equal(h.piece, 3);
+	/* the right piece in the wrong place */
+	assert_int_equal(orc_piece_decode(b + 3 * 512, 4096, 4, &h), ORC_P_PLACE);
+	assert_int_equal(h.piece, 3);
+	memset(q, 0, sizeof(q));
+	assert_int_equal(orc_piece_decode(q, 4096, 0, &h), ORC_P_ZERO);
+	q[300] = 1;
+	assert_int_equal(orc_piece_decode(q, 4096, 0, &h), ORC_P_GARBAGE);
+	/* another block size */
+	assert_int_equal(orc_piece_decode(b, 8192, 0, &h), ORC_P_FORMAT);
+	/* format 1 blocks are not pieces */
+	orc_block_fill_v1(b, 4096, 77, 5, 9, 3);
+	assert_int_equal(orc_piece_decode(b, 4096, 0, &h), ORC_P_FORMAT);
+	/* one bit: bad crc, with the claim kept */
+	orc_block_fill(b, 4096, 77, 5, 9, 3);
+	memcpy(q, b + 512, sizeof(q));
+	q[400] ^= 4;
+	assert_int_equal(orc_piece_decode(q, 4096, 1, &h), ORC_P_CRC);
+	assert_int_equal(h.id, 5);
+	assert_int_equal(h.version, 3);
+	/* a crc made to fit a foreign payload */
+	orc_put32(q + 4, 0);
+	orc_put32(q + 4, orc_crc32(q, ORC_PIECE));
+	assert_int_equal(orc_piece_decode(q, 4096, 1, &h), ORC_P_PAYLOAD);
+	/* a piece number past the block, crc made to fit */
+	memcpy(q, b + 512, sizeof(q));
+	orc_put32(q + 40, 8);
+	orc_put32(q + 4, 0);
+	orc_put32(q + 4, orc_crc32(q, ORC_PIECE));
+	assert_int_equal(orc_piece_decode(q, 4096, 1, &h), ORC_P_PAYLOAD);
 }
 
 static void test_names(void **state)
@@ -324,6 +396,207 @@ static void test_generator(void **state)
 				assert_int_equal(f->cur[j], 0);
 		}
 	}
+	orc_model_free(&m);
+}
+
+/* ---- classification of one block, on the host ----------------------------- */
+
+/* Block (a, ia) of m: pieces [0, k) at version v1, the rest at v2 (0: zeros). */
+static void mix(unsigned char *b, const struct orc_model *m, uint32_t a,
+		uint64_t ia, uint32_t v1, uint32_t v2, uint32_t k)
+{
+	unsigned char t[4096];
+	uint32_t p;
+
+	for (p = 0; p < 8; p++) {
+		uint32_t v = p < k ? v1 : v2;
+
+		if (!v) {
+			memset(b + p * ORC_PIECE, 0, ORC_PIECE);
+			continue;
+		}
+		orc_block_fill(t, 4096, m->o.seed, a, ia, v);
+		memcpy(b + p * ORC_PIECE, t + p * ORC_PIECE, ORC_PIECE);
+	}
+}
+
+static enum orc_class cls(const struct orc_model *m, uint32_t a, uint64_t ia,
+			  const unsigned char *b, char *why)
+{
+	static unsigned char scratch[4096];
+
+	why[0] = '\0';
+	return orc_classify(m, a, ia, b, 4096, scratch, why, 256);
+}
+
+/*
+ * Whole, torn and WRONG blocks against a model whose floors (the versions
+ * an fsync made durable) are set by hand.
+ */
+static void test_classify(void **state)
+{
+	unsigned char b[4096], t[4096];
+	struct orc_model m;
+	uint32_t a, o, cur, i;
+	uint64_t ia, io;
+	char why[256];
+
+	(void)state;
+	model(&m, 12);
+	assert_int_equal(find_block(&m, 3, UINT32_MAX, &a, &ia), 0);
+	assert_int_equal(find_block(&m, 1, a, &o, &io), 0);
+	for (i = 0; i < m.nr_files; i++)
+		m.f[i].floor = orc_zalloc(m.f[i].cap, sizeof(uint32_t));
+	cur = m.f[a].cur[ia];
+
+	/* whole blocks */
+	mix(b, &m, a, ia, cur, cur, 8);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_CORRECT);
+	mix(b, &m, a, ia, cur - 1, cur - 1, 8);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_OLDER);
+	m.f[a].floor[ia] = cur - 1;
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_OLDER);
+	m.f[a].floor[ia] = cur;
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "made durable by an fsync"));
+	mix(b, &m, a, ia, cur, cur, 8);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_CORRECT);
+
+	/* torn between two versions of its own block: 1 KiB of 4 kept */
+	m.f[a].floor[ia] = 0;
+	mix(b, &m, a, ia, cur, cur - 1, 2);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_TORN);
+	assert_non_null(strstr(why, "versions "));
+	m.f[a].floor[ia] = cur - 1;	/* the older one was durable */
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_TORN);
+	m.f[a].floor[ia] = cur;		/* cur was durable: cur-1 may not show */
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "torn"));
+	assert_non_null(strstr(why, "made durable by an fsync"));
+	/* three versions */
+	m.f[a].floor[ia] = 0;
+	mix(b, &m, a, ia, cur, cur - 2, 6);
+	mix(t, &m, a, ia, cur - 1, cur - 1, 8);
+	memcpy(b + 2 * ORC_PIECE, t + 2 * ORC_PIECE, ORC_PIECE);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_TORN);
+	assert_non_null(strstr(why, "versions " ) );
+	/* torn between data and zeros (a part never reached the disk) */
+	mix(b, &m, a, ia, cur, 0, 4);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_TORN);
+	assert_non_null(strstr(why, "4 of 8 zero"));
+	mix(b, &m, a, ia, 0, cur - 1, 7);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_TORN);
+	m.f[a].floor[ia] = cur;
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	/* zeros alone stay zeros, whatever was durable */
+	memset(b, 0, sizeof(b));
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_ZEROS);
+	m.f[a].floor[ia] = 0;
+
+	/* one piece not its own: WRONG, naming the piece */
+	mix(b, &m, a, ia, cur, cur, 8);
+	orc_block_fill(t, 4096, m.o.seed, o, io, m.f[o].cur[io]);
+	memcpy(b + 5 * ORC_PIECE, t + 5 * ORC_PIECE, ORC_PIECE);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "'s block"));
+	assert_non_null(strstr(why, "(piece 5 of 8)"));
+	/* a bit flipped in one piece */
+	mix(b, &m, a, ia, cur, cur - 1, 4);
+	b[2 * ORC_PIECE + 300] ^= 0x20;
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "bad crc (claims file"));
+	assert_non_null(strstr(why, "(piece 2 of 8)"));
+	/* a piece of its own block, out of place */
+	mix(b, &m, a, ia, cur, cur, 8);
+	memcpy(b + 3 * ORC_PIECE, b + 4 * ORC_PIECE, ORC_PIECE);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "out of place"));
+	/* a version never written, in one piece */
+	mix(b, &m, a, ia, cur, m.f[a].max[ia] + 1, 7);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "never written"));
+	/* another run's piece; another index's */
+	mix(b, &m, a, ia, cur, cur, 8);
+	orc_block_fill(t, 4096, m.o.seed + 1, a, ia, cur);
+	memcpy(b + 7 * ORC_PIECE, t + 7 * ORC_PIECE, ORC_PIECE);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "another run"));
+	mix(b, &m, a, ia, cur, cur, 8);
+	orc_block_fill(t, 4096, m.o.seed, a, ia + 1, 1);
+	memcpy(b, t, ORC_PIECE);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "of the same file"));
+	/* garbage in one piece */
+	mix(b, &m, a, ia, cur, cur, 8);
+	memset(b + 6 * ORC_PIECE, 0xa5, ORC_PIECE);
+	assert_int_equal(cls(&m, a, ia, b, why), ORC_WRONG);
+	assert_non_null(strstr(why, "garbage"));
+	orc_model_free(&m);
+}
+
+/*
+ * The floors: the data found bounds the crash point (the witness op), and
+ * the syncs before it made their files' versions durable.
+ */
+static void test_durable_floors(void **state)
+{
+	struct orc_model m, t;
+	struct orc_durable d;
+	struct orc_op op;
+	uint64_t n = 0, j = 0, b, before = 0;
+	uint32_t x = 0, *at = NULL, i, nb = 0;
+
+	(void)state;
+	model(&m, 12);
+	/* the first fsync of a file with data, then the first write after it */
+	orc_model_init(&t, &m.o);
+	while (t.nr_ops < m.o.ops) {
+		orc_next(&t, &op);
+		if (!n && op.kind == ORC_FSYNC && t.f[op.id].size) {
+			n = t.nr_ops;
+			x = op.id;
+			nb = t.f[x].size;
+			at = orc_zalloc(nb, sizeof(*at));
+			memcpy(at, t.f[x].cur, nb * sizeof(*at));
+		} else if (n && op.count) {
+			j = t.nr_ops;
+			break;
+		}
+	}
+	assert_true(n && j > n);
+	/* the data of op j found, nothing else */
+	for (i = 0; i < m.nr_files; i++)
+		m.f[i].seen = orc_zalloc(m.f[i].cap, sizeof(uint32_t));
+	for (b = op.start; b < op.start + op.count; b++)
+		m.f[op.id].seen[b] = t.f[op.id].cur[b];
+	orc_model_free(&t);
+	orc_durable_floors(&m, &d);
+	assert_int_equal(d.witness, j);
+	assert_true(d.syncs >= 1);
+	for (b = 0; b < nb; b++)
+		assert_int_equal(m.f[x].floor[b], at[b]);
+	before = d.syncs;
+	for (i = 0; i < m.nr_files; i++) {
+		free(m.f[i].floor);
+		m.f[i].floor = NULL;
+		memset(m.f[i].seen, 0, m.f[i].cap * sizeof(uint32_t));
+	}
+	/* nothing found: no witness, no floor */
+	orc_durable_floors(&m, &d);
+	assert_int_equal(d.witness, 0);
+	assert_int_equal(d.syncs, 0);
+	for (b = 0; b < nb; b++)
+		assert_int_equal(m.f[x].floor[b], 0);
+	/* a format 1 run has no pieces: no floors */
+	for (i = 0; i < m.nr_files; i++) {
+		free(m.f[i].floor);
+		m.f[i].floor = NULL;
+	}
+	m.o.format = ORC_FMT_BLOCK;
+	orc_durable_floors(&m, &d);
+	assert_int_equal(d.witness, 0);
+	assert_true(before >= 1);
+	free(at);
 	orc_model_free(&m);
 }
 
@@ -496,6 +769,43 @@ static void test_other_files_block(void **state)
 	orc_model_free(&m);
 }
 
+/*
+ * The floors verify finds in a clean tree of m's final state: the data of
+ * every live file seen, the syncs before the latest of it durable.
+ */
+static void clean_floors(struct orc_model *m)
+{
+	struct orc_durable d;
+	uint32_t i;
+
+	for (i = 0; i < m->nr_files; i++) {
+		m->f[i].seen = orc_zalloc(m->f[i].cap, sizeof(uint32_t));
+		if (m->f[i].live)
+			memcpy(m->f[i].seen, m->f[i].cur,
+			       m->f[i].size * sizeof(uint32_t));
+	}
+	orc_durable_floors(m, &d);
+	assert_true(d.witness > 0);
+}
+
+/* A live block with cur >= min_ver and lo <= floor <= hi; 0 if found. */
+static int find_floor(const struct orc_model *m, uint32_t min_ver,
+		      uint32_t lo, uint32_t hi, uint32_t *id, uint64_t *idx)
+{
+	uint32_t i;
+	uint64_t j;
+
+	for (i = 0; i < m->nr_files; i++)
+		for (j = 0; m->f[i].live && j < m->f[i].size; j++)
+			if (m->f[i].cur[j] >= min_ver &&
+			    m->f[i].floor[j] >= lo && m->f[i].floor[j] <= hi) {
+				*id = i;
+				*idx = j;
+				return 0;
+			}
+	return -1;
+}
+
 static void test_older(void **state)
 {
 	unsigned char b[4096];
@@ -505,7 +815,9 @@ static void test_older(void **state)
 
 	(void)state;
 	fresh(&m, 12);
-	assert_int_equal(find_block(&m, 2, UINT32_MAX, &a, &ia), 0);
+	clean_floors(&m);
+	/* a block no fsync made durable past version 1 */
+	assert_int_equal(find_floor(&m, 2, 0, 1, &a, &ia), 0);
 	orc_block_fill(b, 4096, 12, a, ia, m.f[a].cur[ia] - 1);
 	put_block(fpath(&m, a), ia, b, 4096);
 	assert_int_equal(VF(path("w"), "--json"), 0);
@@ -525,6 +837,97 @@ static void test_older(void **state)
 	assert_int_equal(jnum("wrong"), 1);
 	assert_non_null(strstr(out, "never written"));
 	orc_model_free(&m);
+}
+
+/*
+ * A version older than one an fsync made durable before the crash is
+ * WRONG, whole or torn; torn above it is TORN, its own count.
+ */
+static void test_durable(void **state)
+{
+	unsigned char b[4096], t[4096];
+	struct orc_model m;
+	uint32_t a, f;
+	uint64_t ia;
+
+	(void)state;
+	fresh(&m, 12);
+	clean_floors(&m);
+	assert_int_equal(find_floor(&m, 2, 2, UINT32_MAX, &a, &ia), 0);
+	f = m.f[a].floor[ia];
+	orc_block_fill(b, 4096, 12, a, ia, f - 1);
+	put_block(fpath(&m, a), ia, b, 4096);
+	assert_int_equal(VF(path("w"), "--json"), 3);
+	assert_int_equal(jnum("wrong"), 1);
+	assert_true(jnum("witness_op") > 0);
+	assert_true(jnum("durable_syncs") > 0);
+	assert_non_null(strstr(out, "made durable by an fsync"));
+	/* torn: 1 KiB of the durable version over the one before it */
+	orc_block_fill(b, 4096, 12, a, ia, f);
+	orc_block_fill(t, 4096, 12, a, ia, f - 1);
+	memcpy(b + 1024, t + 1024, 4096 - 1024);
+	put_block(fpath(&m, a), ia, b, 4096);
+	assert_int_equal(VF(path("w"), "--json"), 3);
+	assert_int_equal(jnum("wrong"), 1);
+	assert_int_equal(jnum("torn"), 0);
+	assert_non_null(strstr(out, "torn: pieces of versions"));
+	/* torn between the durable version and zeros: allowed */
+	memset(b + 1024, 0, 4096 - 1024);
+	put_block(fpath(&m, a), ia, b, 4096);
+	assert_int_equal(VF(path("w")), 0);
+	assert_non_null(strstr(out, " TORN 1 WRONG 0 |"));
+	assert_true(!strncmp(out, "TORN ", 5) || strstr(out, "\nTORN "));
+	assert_non_null(strstr(out, "durable: the latest data found is of op"));
+	assert_int_equal(VF(path("w"), "--json"), 0);
+	assert_int_equal(jnum("torn"), 1);
+	assert_non_null(strstr(out, "\"torn_blocks\": [\n  {\"path\": "));
+	assert_int_equal(VF(path("w"), "--exact"), 3);
+	orc_model_free(&m);
+}
+
+/* --format 1 writes and verifies blocks as older crashtest did. */
+static void test_format1(void **state)
+{
+	unsigned char b[4096];
+	struct orc_model m;
+	struct orc_opts o = orc_defaults;
+	uint32_t a;
+	uint64_t ia;
+
+	(void)state;
+	assert_int_equal(WL(path("w"), "--seed", "31", "--format", "1"), 0);
+	slurp(path("w/oracle.meta"), out, sizeof(out));
+	assert_non_null(strstr(out, "crashtest-oracle 1\n"));
+	assert_null(strstr(out, "format"));
+	assert_int_equal(VF(path("w"), "--exact", "--json"), 0);
+	o.seed = 31;
+	o.format = 1;
+	orc_model_build(&m, &o);
+	assert_int_equal(jnum("correct"), (long long)model_blocks(&m));
+	assert_int_equal(jnum("witness_op"), 0);
+	assert_int_equal(find_block(&m, 1, UINT32_MAX, &a, &ia), 0);
+	get_block(fpath(&m, a), ia, b);
+	assert_int_equal(orc_get32(b + 36), 1);
+	/* a torn format 1 block is WRONG (bad crc), as it always was */
+	memset(b + 1024, 0, 4096 - 1024);
+	put_block(fpath(&m, a), ia, b, 4096);
+	assert_int_equal(VF(path("w"), "--json"), 3);
+	assert_int_equal(jnum("wrong"), 1);
+	assert_non_null(strstr(out, "bad crc"));
+	/* a format 2 block there is another format */
+	orc_block_fill(b, 4096, 31, a, ia, m.f[a].cur[ia]);
+	put_block(fpath(&m, a), ia, b, 4096);
+	assert_int_equal(VF(path("w"), "--json"), 3);
+	assert_non_null(strstr(out, "another block size or format"));
+	orc_model_free(&m);
+	/* format 2 is the default and says so */
+	rm_rf(path("w"));
+	assert_int_equal(WL(path("w"), "--seed", "31"), 0);
+	slurp(path("w/oracle.meta"), out, sizeof(out));
+	assert_non_null(strstr(out, "crashtest-oracle 2\n"));
+	assert_non_null(strstr(out, "\nformat 2\n"));
+	assert_int_equal(VF(path("w"), "--format", "1", "--json"), 3);
+	assert_int_equal(jnum("badmeta"), 1);
 }
 
 static void test_zeros(void **state)
@@ -548,7 +951,7 @@ static void test_zeros(void **state)
 
 static void test_garbage(void **state)
 {
-	unsigned char b[4096], good[4096];
+	unsigned char b[4096], c[4096], good[4096];
 	struct orc_model m;
 	uint32_t a;
 	uint64_t ia, i;
@@ -578,8 +981,17 @@ static void test_garbage(void **state)
 	memset(b, 0, sizeof(b));
 	memcpy(b, good, 2048);
 	put_block(fpath(&m, a), ia, b, 4096);
+	assert_int_equal(VF(path("w"), "--json"), 0);
+	assert_int_equal(jnum("wrong"), 0);
+	assert_int_equal(jnum("torn"), 1);
+	/* the same, its second half another file's: WRONG */
+	orc_block_fill(c, 4096, 14, a + 1, 0, 1);
+	memcpy(b + 2048, c + 2048, 2048);
+	put_block(fpath(&m, a), ia, b, 4096);
 	assert_int_equal(VF(path("w"), "--json"), 3);
 	assert_int_equal(jnum("wrong"), 1);
+	assert_int_equal(jnum("torn"), 0);
+	assert_non_null(strstr(out, "(piece 4 of 8)"));
 
 	/* the same block of another run (seed) */
 	orc_block_fill(b, 4096, 15, a, ia, m.f[a].cur[ia]);
@@ -597,9 +1009,9 @@ static void test_garbage(void **state)
 
 	/* a header with a crc made to fit but a foreign payload */
 	memcpy(b, good, sizeof(b));
-	b[3000] ^= 1;
-	orc_put32(b + 4, 0);
-	orc_put32(b + 4, orc_crc32(b, 4096));
+	b[3000] ^= 1;	/* in piece 5, whose crc is made to fit */
+	orc_put32(b + 2560 + 4, 0);
+	orc_put32(b + 2560 + 4, orc_crc32(b + 2560, ORC_PIECE));
 	put_block(fpath(&m, a), ia, b, 4096);
 	assert_int_equal(VF(path("w"), "--json"), 3);
 	assert_int_equal(jnum("wrong"), 1);
@@ -1013,11 +1425,16 @@ int main(void)
 		cmocka_unit_test(test_block_format),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_generator),
+		cmocka_unit_test(test_piece_decode),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_durable_floors),
 		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extend_past_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_files_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_format1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zeros, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
