@@ -30,7 +30,6 @@
 #include <linux/prandom.h>
 #include <linux/rbtree.h>
 #include <linux/slab.h>
-#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "dm_status.h"
@@ -182,7 +181,58 @@ static void no_free_blks(struct no_c *c, struct list_head *freed)
 		mempool_free(b, &c->blk_pool);
 }
 
+/* ---- deferred bios ---------------------------------------------------- */
+
+/*
+ * ->map never waits for the cache.  A write that finds the cache full, or
+ * cannot get memory for its copy without waiting, is put on c->deferred
+ * and ->map returns DM_MAPIO_SUBMITTED; from then on, until the list is
+ * empty again, every write, flush and discard joins the list behind it,
+ * so that nothing overtakes it (a flush mapped later covers it).  The
+ * worker maps the list in arrival order between destage batches, which
+ * make the space (no_run_deferred()).  A power cut fails the list; dm
+ * waits for deferred bios before postsuspend, as for any bio in flight.
+ */
+
+/* Not a dm value: the worker could not map the bio yet, it went back. */
+#define NO_MAPIO_RETRY		(-1)
+#define NO_RETRY_MS		10	/* memory short: the worker retries */
+
+/*
+ * Defers @bio: at the head of the list when the worker had taken it off
+ * (@worker), else at the tail.  Returns what ->map or the worker returns.
+ */
+static int __no_defer(struct no_c *c, struct bio *bio, bool worker)
+{
+	lockdep_assert_held(&c->lock);
+	if (worker) {
+		bio_list_add_head(&c->deferred, bio);
+		return NO_MAPIO_RETRY;
+	}
+	bio_list_add(&c->deferred, bio);
+	c->deferring = true;
+	c->st.deferred++;
+	return DM_MAPIO_SUBMITTED;
+}
+
+/* Fails the deferred bios (power cut, or a dtr that finds some). */
+static void no_fail_deferred(struct no_c *c)
+{
+	struct bio_list list;
+	struct bio *bio;
+
+	spin_lock(&c->lock);
+	list = c->deferred;
+	bio_list_init(&c->deferred);
+	c->deferring = false;
+	spin_unlock(&c->lock);
+	while ((bio = bio_list_pop(&list)))
+		bio_io_error(bio);
+}
+
 /* ---- destage ---------------------------------------------------------- */
+
+static bool no_run_deferred(struct no_c *c);
 
 static bool __no_pending_upto(struct no_c *c, u64 upto)
 {
@@ -389,7 +439,6 @@ static unsigned int no_destage_batch(struct no_c *c)
 	no_free_blks(c, &freed);
 	for (i = 0; i < n; i++)
 		no_rec_put(batch[i]);
-	wake_up_all(&c->space_wait);
 	return n;
 }
 
@@ -440,6 +489,7 @@ static void no_worker(struct work_struct *work)
 {
 	struct no_c *c = container_of(to_delayed_work(work), struct no_c,
 				      dwork);
+	bool left;
 
 	if (c->destage_ms && time_after_eq(jiffies, c->next_tick)) {
 		spin_lock(&c->lock);
@@ -448,15 +498,24 @@ static void no_worker(struct work_struct *work)
 		c->next_tick = jiffies + msecs_to_jiffies(c->destage_ms);
 	}
 
+	/* Deferred bios first, and again after each batch made room. */
 	mutex_lock(&c->destage_mutex);
+	left = no_run_deferred(c);
 	while (no_destage_wanted(c)) {
 		no_destage_batch(c);
 		no_end_flush_waiters(c);
+		left = no_run_deferred(c);
 	}
 	no_end_flush_waiters(c);
 	mutex_unlock(&c->destage_mutex);
 
-	if (c->destage_ms && !READ_ONCE(c->suspended)) {
+	if (READ_ONCE(c->suspended))
+		return;
+	if (left) {
+		/* Nothing to destage and still no room or memory: retry. */
+		queue_delayed_work(c->wq, &c->dwork,
+				   msecs_to_jiffies(NO_RETRY_MS));
+	} else if (c->destage_ms) {
 		long delay = (long)(c->next_tick - jiffies);
 
 		queue_delayed_work(c->wq, &c->dwork, max(delay, 1L));
@@ -530,7 +589,7 @@ static int no_crash(struct no_c *c, const struct no_crash_policy *p)
 	}
 	c->crashed = true;	/* from here every new bio fails */
 	spin_unlock(&c->lock);
-	wake_up_all(&c->space_wait);
+	no_fail_deferred(c);	/* as the bios being mapped */
 
 	/* Waits for a batch in flight: its writes are persisted. */
 	mutex_lock(&c->destage_mutex);
@@ -604,33 +663,6 @@ static int no_crash(struct no_c *c, const struct no_crash_policy *p)
 
 /* ---- I/O path --------------------------------------------------------- */
 
-/* Waits until @bytes fit in the cache; false when the power was cut. */
-static bool no_reserve(struct no_c *c, u64 bytes)
-{
-	bool ok, kick = false;
-
-	for (;;) {
-		spin_lock(&c->lock);
-		ok = !c->crashed &&
-		     c->cached_bytes + c->reserved_bytes + bytes <= c->limit_bytes;
-		if (ok)
-			c->reserved_bytes += bytes;
-		else if (!c->crashed && !c->pressure)
-			c->pressure = kick = true;
-		if (c->crashed || ok) {
-			spin_unlock(&c->lock);
-			return ok;
-		}
-		spin_unlock(&c->lock);
-		if (kick)
-			no_kick(c);
-		wait_event(c->space_wait,
-			   READ_ONCE(c->crashed) ||
-			   READ_ONCE(c->cached_bytes) + READ_ONCE(c->reserved_bytes) +
-			   bytes <= c->limit_bytes);
-	}
-}
-
 static u32 no_log_flags(struct bio *bio)
 {
 	u32 f = 0;
@@ -644,7 +676,37 @@ static u32 no_log_flags(struct bio *bio)
 	return f;
 }
 
-static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector)
+/*
+ * Allocates @nr_blks index nodes on @spares without waiting; false when
+ * memory is short (what it got stays on @spares for the caller to free).
+ */
+static bool no_blks_alloc(struct no_c *c, unsigned int nr_blks,
+			  struct list_head *spares)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_blks; i++) {
+		struct no_blk *b;
+
+		b = kmem_cache_alloc(no_blk_cache,
+				     GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
+		if (!b)
+			b = mempool_alloc(&c->blk_pool,
+					  GFP_NOWAIT | __GFP_NOWARN);
+		if (!b)
+			return false;
+		list_add(&b->link, spares);
+	}
+	return true;
+}
+
+/*
+ * Caches a write of @bio's first @nr sectors, or defers it when the cache
+ * has no room for it or memory is short (see "deferred bios").  @worker:
+ * called by no_run_deferred(), not by ->map.
+ */
+static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector,
+			bool worker)
 {
 	unsigned int nr = min_t(unsigned int, bio_sectors(bio),
 				NO_MAX_REC_SECTORS);
@@ -653,31 +715,51 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector)
 			       (sector >> NO_BLK_SHIFT) + 1;
 	LIST_HEAD(spares);
 	struct no_bio *nb = dm_per_bio_data(bio, sizeof(*nb));
-	bool fua = bio->bi_opf & REQ_FUA, hold = false, kick = false;
-	struct no_logent *e;
-	struct no_rec *rec;
-	unsigned int i;
+	bool fua = bio->bi_opf & REQ_FUA, hold = false, kick = false, mem;
+	struct no_logent *e = NULL;
+	struct no_rec *rec = NULL;
+	int r;
 
 	if (nr < bio_sectors(bio))
 		dm_accept_partial_bio(bio, nr);	/* dm sends the rest again */
-	if (!no_reserve(c, bytes))
+	spin_lock(&c->lock);
+	if (c->crashed) {
+		spin_unlock(&c->lock);
 		return DM_MAPIO_KILL;
-	rec = no_rec_alloc(c, bio, sector, nr);
-	for (i = 0; i < nr_blks; i++) {
-		struct no_blk *b = mempool_alloc(&c->blk_pool, GFP_NOIO);
-
-		list_add(&b->link, &spares);
 	}
-	e = no_logent_alloc(c);
+	if (c->deferring && !worker) {
+		r = __no_defer(c, bio, false);
+		spin_unlock(&c->lock);
+		return r;
+	}
+	if (c->cached_bytes + c->reserved_bytes + bytes > c->limit_bytes) {
+		c->pressure = true;	/* destage down to half */
+		r = __no_defer(c, bio, worker);
+		spin_unlock(&c->lock);
+		if (!worker)
+			no_kick(c);
+		return r;
+	}
+	c->reserved_bytes += bytes;
+	spin_unlock(&c->lock);
+
+	rec = no_rec_alloc(c, bio, sector, nr);
+	mem = rec && no_blks_alloc(c, nr_blks, &spares);
+	if (mem)
+		e = no_logent_alloc(c);
 
 	spin_lock(&c->lock);
 	c->reserved_bytes -= bytes;
 	if (c->crashed) {
-		spin_unlock(&c->lock);
-		no_rec_put(rec);
-		kfree(e);
-		no_free_blks(c, &spares);
-		return DM_MAPIO_KILL;
+		r = DM_MAPIO_KILL;
+		goto out_undo;
+	}
+	if (!mem) {
+		/* Destage returns pages and records for the retry. */
+		c->pressure = true;
+		r = __no_defer(c, bio, worker);
+		kick = !worker;
+		goto out_undo;
 	}
 	rec->seq = c->next_seq++;
 	list_add_tail(&rec->list, &c->pending);
@@ -701,6 +783,8 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector)
 	}
 	if (!c->pressure && c->cached_bytes > c->limit_bytes / 4 * 3)
 		c->pressure = kick = true;
+	if (c->deferring && !worker)
+		kick = true;		/* space it reserved may be free now */
 	spin_unlock(&c->lock);
 
 	kfree(e);
@@ -710,9 +794,19 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector)
 	if (!hold)
 		bio_endio(bio);
 	return DM_MAPIO_SUBMITTED;
+
+out_undo:
+	spin_unlock(&c->lock);
+	if (rec)
+		no_rec_put(rec);
+	kfree(e);
+	no_free_blks(c, &spares);
+	if (kick)
+		no_kick(c);
+	return r;
 }
 
-static int no_map_flush(struct no_c *c, struct bio *bio)
+static int no_map_flush(struct no_c *c, struct bio *bio, bool worker)
 {
 	struct no_bio *nb = dm_per_bio_data(bio, sizeof(*nb));
 	struct no_logent *e = no_logent_alloc(c);
@@ -720,10 +814,11 @@ static int no_map_flush(struct no_c *c, struct bio *bio)
 	int r;
 
 	spin_lock(&c->lock);
-	if (c->crashed) {
+	if (c->crashed || (c->deferring && !worker)) {
+		r = c->crashed ? DM_MAPIO_KILL : __no_defer(c, bio, false);
 		spin_unlock(&c->lock);
 		kfree(e);
-		return DM_MAPIO_KILL;
+		return r;
 	}
 	c->st.flushes++;
 	e = __no_log_add(c, e, NOORDER_LOG_FLUSH, 0, 0, 0, NULL);
@@ -755,16 +850,19 @@ static int no_map_flush(struct no_c *c, struct bio *bio)
 	return r;
 }
 
-static int no_map_discard(struct no_c *c, struct bio *bio, sector_t sector)
+static int no_map_discard(struct no_c *c, struct bio *bio, sector_t sector,
+			  bool worker)
 {
 	struct no_logent *e = no_logent_alloc(c);
 	LIST_HEAD(freed);
+	int r;
 
 	spin_lock(&c->lock);
-	if (c->crashed) {
+	if (c->crashed || (c->deferring && !worker)) {
+		r = c->crashed ? DM_MAPIO_KILL : __no_defer(c, bio, false);
 		spin_unlock(&c->lock);
 		kfree(e);
-		return DM_MAPIO_KILL;
+		return r;
 	}
 	c->st.discards++;
 	__no_index_forget(c, sector, sector + bio_sectors(bio), &freed);
@@ -844,23 +942,62 @@ below:
 	return DM_MAPIO_REMAPPED;
 }
 
-static int noorder_map(struct dm_target *ti, struct bio *bio)
+/* Maps @bio; @worker: a deferred bio, mapped by no_run_deferred(). */
+static int no_map_bio(struct no_c *c, struct bio *bio, bool worker)
 {
-	struct no_c *c = ti->private;
-	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	sector_t sector = dm_target_offset(c->ti, bio->bi_iter.bi_sector);
 
 	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio))
-		return no_map_flush(c, bio);
+		return no_map_flush(c, bio, worker);
 
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
 		return no_map_read(c, bio, sector);
 	case REQ_OP_WRITE:
-		return no_map_write(c, bio, sector);
+		return no_map_write(c, bio, sector, worker);
 	case REQ_OP_DISCARD:
-		return no_map_discard(c, bio, sector);
+		return no_map_discard(c, bio, sector, worker);
 	default:
 		return DM_MAPIO_KILL;
+	}
+}
+
+static int noorder_map(struct dm_target *ti, struct bio *bio)
+{
+	return no_map_bio(ti->private, bio, false);
+}
+
+/*
+ * Maps the deferred bios in arrival order as far as the cache and memory
+ * allow; true when some are left.  Caller: the worker, destage_mutex held
+ * (the batches that make the space cannot run meanwhile).
+ */
+static bool no_run_deferred(struct no_c *c)
+{
+	struct bio *bio;
+
+	lockdep_assert_held(&c->destage_mutex);
+	for (;;) {
+		spin_lock(&c->lock);
+		bio = bio_list_pop(&c->deferred);
+		if (!bio)
+			c->deferring = false;	/* the bio before is mapped */
+		spin_unlock(&c->lock);
+		if (!bio)
+			return false;
+
+		switch (no_map_bio(c, bio, true)) {
+		case DM_MAPIO_REMAPPED:
+			dm_submit_bio_remap(bio, NULL);
+			break;
+		case DM_MAPIO_KILL:
+			bio_io_error(bio);
+			break;
+		case NO_MAPIO_RETRY:
+			return true;
+		default:
+			break;		/* DM_MAPIO_SUBMITTED: ended or held */
+		}
 	}
 }
 
@@ -972,6 +1109,7 @@ static void noorder_dtr(struct dm_target *ti)
 		cancel_delayed_work_sync(&c->dwork);
 		destroy_workqueue(c->wq);
 	}
+	no_fail_deferred(c);	/* none: dm waited for them before suspend */
 	if (mempool_initialized(&c->page_pool)) {
 		/* Normally empty: postsuspend drained the cache. */
 		list_for_each_entry_safe(rec, tmp, &c->pending, list) {
@@ -986,6 +1124,7 @@ static void noorder_dtr(struct dm_target *ti)
 		no_log_clear(c, NO_LOG_OFF);
 		mutex_unlock(&c->log_read_mutex);
 	}
+	mempool_exit(&c->rec_pool);
 	bioset_exit(&c->bs);
 	mempool_exit(&c->blk_pool);
 	no_pages_drop(c);
@@ -1027,7 +1166,7 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_LIST_HEAD(&c->free_pages);
 	spin_lock_init(&c->free_lock);
 	c->blocks = RB_ROOT;
-	init_waitqueue_head(&c->space_wait);
+	bio_list_init(&c->deferred);
 	mutex_init(&c->destage_mutex);
 	mutex_init(&c->log_read_mutex);
 	init_completion(&c->batch_done);
@@ -1069,6 +1208,9 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (!r)
 		r = mempool_init_slab_pool(&c->blk_pool, NO_MIN_BLKS,
 					   no_blk_cache);
+	if (!r)
+		r = mempool_init_kmalloc_pool(&c->rec_pool, NO_MIN_RECS,
+					      no_rec_size(NO_MAX_REC_SECTORS));
 	if (!r)
 		r = bioset_init(&c->bs, NO_BATCH, 0, BIOSET_NEED_BVECS);
 	if (r) {
@@ -1280,6 +1422,7 @@ static void no_emit_info(struct no_c *c, char *result, unsigned int maxlen)
 	v[NO_STATUS_flush].w = c->honor ? "honor" : "ignore";
 	v[NO_STATUS_crash_state].w = crashed ? "crashed" : "live";
 	v[NO_STATUS_log_state].w = no_log_state_names[ls];
+	v[NO_STATUS_deferred].a = st.deferred;
 	dm_status_emit(result, maxlen, &sz, kinds, v, NO_STATUS_NR);
 }
 

@@ -25,7 +25,6 @@
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "noorder_log.h"
@@ -38,6 +37,7 @@
 #define NO_BATCH		64	/* writes destaged per batch */
 #define NO_MIN_PAGES		256	/* page reserve for cache copies */
 #define NO_MIN_BLKS		64	/* index node reserve */
+#define NO_MIN_RECS		16	/* record reserve (of the largest size) */
 #define NO_DEFAULT_CACHE_MB	64
 #define NO_MAX_CACHE_MB		(1U << 20)
 #define NO_DEFAULT_LOG_MB	64
@@ -66,6 +66,7 @@ struct no_stats {
 	u64 discards;
 	u64 crash_kept;
 	u64 crash_dropped;
+	u64 deferred;		/* bios ->map left to the worker */
 };
 
 /* One cached write: an immutable copy of its data. */
@@ -73,6 +74,7 @@ struct no_rec {
 	struct list_head list;		/* no_c.pending, by seq; no_c.lock */
 	struct kref ref;		/* one for the cache, one per log entry */
 	struct no_c *c;
+	bool pooled;			/* from no_c.rec_pool, not the slab */
 	u64 seq;			/* submission order among writes */
 	sector_t sector;		/* first sector, relative to the target */
 	unsigned int nr_sectors;
@@ -80,6 +82,16 @@ struct no_rec {
 	unsigned long *wmap;		/* sectors to destage; destage_mutex */
 	struct page *pages[];		/* data from page offset 0 */
 };
+
+/* The size of a record of @nr_sectors: pages, then the bitmap wmap. */
+static inline size_t no_rec_size(unsigned int nr_sectors)
+{
+	struct no_rec *rec;
+
+	return struct_size(rec, pages,
+			   DIV_ROUND_UP(nr_sectors << SECTOR_SHIFT, PAGE_SIZE)) +
+	       BITS_TO_LONGS(nr_sectors) * sizeof(unsigned long);
+}
 
 /* Index node: the newest cached write of each sector of a 4 KiB block. */
 struct no_blk {
@@ -132,6 +144,8 @@ struct no_c {
 	struct list_head pending;	/* writes not yet on the device below */
 	struct rb_root blocks;		/* no_blk index for reads */
 	struct list_head flush_waiters;	/* no_bio of held FLUSH/FUA bios */
+	struct bio_list deferred;	/* bios for the worker to map, in order */
+	bool deferring;			/* deferred, or the worker maps one */
 	struct rnd_state order_rnd;	/* order random */
 	struct no_stats st;
 	bool wb_err;			/* a destage write failed */
@@ -143,8 +157,6 @@ struct no_c {
 	u64 log_limit;
 	struct list_head log;
 	/* end of what lock guards */
-
-	wait_queue_head_t space_wait;	/* writers waiting for cache space */
 
 	struct mutex destage_mutex;	/* one batch, crash or drain at a time */
 	atomic_t batch_left;
@@ -162,6 +174,7 @@ struct no_c {
 	unsigned long nr_free;
 	unsigned long max_free;		/* the cache's size in pages */
 	mempool_t blk_pool;
+	mempool_t rec_pool;		/* no_rec of NO_MAX_REC_SECTORS */
 	struct bio_set bs;
 
 	struct mutex log_read_mutex;	/* guards log_cur and log_pos */

@@ -18,6 +18,7 @@
  * Pages of destaged copies are kept for the next writes, up to the size of
  * the cache: that spares the page allocator and the zeroing of every page
  * it hands out (init_on_alloc), which cost more than the copy itself.
+ * Then a new page, then the pool's reserve, or NULL: nothing here waits.
  */
 static struct page *no_page_get(struct no_c *c)
 {
@@ -30,7 +31,11 @@ static struct page *no_page_get(struct no_c *c)
 		c->nr_free--;
 	}
 	spin_unlock(&c->free_lock);
-	return page ? page : mempool_alloc(&c->page_pool, GFP_NOIO);
+	if (page)
+		return page;
+	/* Never waits: a write that gets no page is deferred (noorder.c). */
+	page = alloc_page(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
+	return page ? page : mempool_alloc(&c->page_pool, GFP_NOWAIT | __GFP_NOWARN);
 }
 
 static void no_page_put(struct no_c *c, struct page *page)
@@ -64,7 +69,10 @@ static void no_rec_release(struct kref *ref)
 
 	for (i = 0; i < rec->nr_pages; i++)
 		no_page_put(rec->c, rec->pages[i]);
-	kfree(rec);
+	if (rec->pooled)
+		mempool_free(rec, &rec->c->rec_pool);
+	else
+		kfree(rec);
 }
 
 void no_rec_put(struct no_rec *rec)
@@ -72,7 +80,13 @@ void no_rec_put(struct no_rec *rec)
 	kref_put(&rec->ref, no_rec_release);
 }
 
-/* Allocates a record for @nr_sectors and copies @bio's data into it. */
+/*
+ * Allocates a record for @nr_sectors and copies @bio's data into it, or
+ * returns NULL without waiting when memory is short: the record comes
+ * from the slab or else from rec_pool's reserve, each page from
+ * no_page_get().  The caller defers the write and retries once destage
+ * has returned pages and records (noorder.c, "deferred writes").
+ */
 struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
 			    sector_t sector, unsigned int nr_sectors)
 {
@@ -81,23 +95,34 @@ struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
 	struct bvec_iter iter;
 	struct bio_vec bv;
 	struct no_rec *rec;
-	size_t off = 0, size;
+	size_t off = 0;
 	unsigned int i;
+	bool pooled = false;
 
-	size = struct_size(rec, pages, nr_pages) +
-	       BITS_TO_LONGS(nr_sectors) * sizeof(unsigned long);
-
-	/* At most 2.4 KiB: a small, non-failing allocation is allowed. */
-	rec = kmalloc(size, GFP_NOIO | __GFP_NOFAIL);
+	rec = kmalloc(no_rec_size(nr_sectors),
+		      GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
+	if (!rec) {
+		rec = mempool_alloc(&c->rec_pool, GFP_NOWAIT | __GFP_NOWARN);
+		if (!rec)
+			return NULL;
+		pooled = true;
+	}
 	kref_init(&rec->ref);
 	INIT_LIST_HEAD(&rec->list);
 	rec->c = c;
+	rec->pooled = pooled;
 	rec->sector = sector;
 	rec->nr_sectors = nr_sectors;
-	rec->nr_pages = nr_pages;
+	rec->nr_pages = 0;
 	rec->wmap = (unsigned long *)&rec->pages[nr_pages];
-	for (i = 0; i < nr_pages; i++)
+	for (i = 0; i < nr_pages; i++) {
 		rec->pages[i] = no_page_get(c);
+		if (!rec->pages[i]) {
+			no_rec_put(rec);	/* puts the pages it has */
+			return NULL;
+		}
+		rec->nr_pages++;
+	}
 
 	bio_for_each_segment(bv, bio, iter) {
 		char *src = bvec_kmap_local(&bv);

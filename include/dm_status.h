@@ -50,7 +50,7 @@ enum dm_status_kind {
 	F(crash_state, WORD, "live|crashed")				\
 	F(log_state, WORD, "off|on|overflow")				\
 	F(log_records, NUM, NULL) F(log_bytes, NUM, NULL)		\
-	F(cached_bytes_max, NUM, NULL)
+	F(cached_bytes_max, NUM, NULL) F(deferred, NUM, NULL)
 
 /* dm-subsist's pool (subsist-pool) */
 #define STATUS_SUBSIST_POOL(F)						\

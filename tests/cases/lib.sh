@@ -432,7 +432,7 @@ fi_stat() { dm_stat "$1" "$FI_FIELDS" "$2"; }
 
 # ---- dm-noorder -----------------------------------------------------------
 
-NO_FIELDS="reads writes read_hits cached_writes cached_bytes cached_blocks destaged flushes flushes_ignored fuas fuas_ignored discards crash_kept crash_dropped flush crash_state log_state log_records log_bytes cached_bytes_max"
+NO_FIELDS="reads writes read_hits cached_writes cached_bytes cached_blocks destaged flushes flushes_ignored fuas fuas_ignored discards crash_kept crash_dropped flush crash_state log_state log_records log_bytes cached_bytes_max deferred"
 
 # no_stat DEV FIELD: one dm-noorder status field by name (see NO_FIELDS).
 no_stat() { dm_stat "$1" "$NO_FIELDS" "$2"; }

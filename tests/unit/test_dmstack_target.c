@@ -23,11 +23,11 @@ static const char *const no_names[] = {
 	"cached_blocks", "destaged", "flushes", "flushes_ignored", "fuas",
 	"fuas_ignored", "discards", "crash_kept", "crash_dropped", "flush",
 	"crash_state", "log_state", "log_records", "log_bytes",
-	"cached_bytes_max", NULL
+	"cached_bytes_max", "deferred", NULL
 };
 
 /* A noorder line as the kernel prints it: every field different. */
-#define NO_LINE	"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18"
+#define NO_LINE	"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18 19"
 
 static int parse(const char *target, const char *line, struct dms_status *st)
 {
@@ -42,14 +42,14 @@ static void test_noorder_good(void **state)
 {
 	static const char *const vals[] = {
 		"11", "22", "3", "4", "16384", "5", "6", "7", "8", "9", "10",
-		"12", "13", "14", "honor", "live", "off", "15", "17", "18"
+		"12", "13", "14", "honor", "live", "off", "15", "17", "18", "19"
 	};
 	struct dms_status st;
 	int i;
 
 	(void)state;
 	assert_int_equal(parse("noorder", NO_LINE, &st), 1);
-	assert_int_equal(st.nr, 20);
+	assert_int_equal(st.nr, 21);
 	for (i = 0; no_names[i]; i++) {
 		assert_string_equal(st.f[i].name, no_names[i]);
 		assert_string_equal(st.f[i].val, vals[i]);
@@ -63,7 +63,7 @@ static void test_noorder_good(void **state)
 
 	/* The other words of the word fields; the largest u64. */
 	assert_int_equal(parse("noorder",
-			       "0 0 0 0 0 0 0 0 0 0 0 0 3 5 ignore crashed overflow 18446744073709551615 0 0",
+			       "0 0 0 0 0 0 0 0 0 0 0 0 3 5 ignore crashed overflow 18446744073709551615 0 0 0",
 			       &st), 1);
 	assert_string_equal(dms_status_get(&st, "flush"), "ignore");
 	assert_string_equal(dms_status_get(&st, "crash_state"), "crashed");
@@ -72,7 +72,7 @@ static void test_noorder_good(void **state)
 	assert_string_equal(dms_status_get(&st, "crash_kept"), "3");
 	assert_string_equal(dms_status_get(&st, "crash_dropped"), "5");
 	dms_status_free(&st);
-	assert_int_equal(parse("noorder", "1 1 1 1 1 1 1 1 1 1 1 1 1 1 honor live on 1 1 1", &st), 1);
+	assert_int_equal(parse("noorder", "1 1 1 1 1 1 1 1 1 1 1 1 1 1 honor live on 1 1 1 1", &st), 1);
 	assert_string_equal(dms_status_get(&st, "log_state"), "on");
 	dms_status_free(&st);
 
@@ -82,7 +82,7 @@ static void test_noorder_good(void **state)
 	assert_string_equal(dms_status_get(&st, "log_bytes"), "17");
 	dms_status_free(&st);
 	assert_int_equal(parse("noorder",
-			       "11\t22 3  4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
+			       "11\t22 3  4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18 19",
 			       &st), 1);
 	assert_string_equal(dms_status_get(&st, "writes"), "22");
 	dms_status_free(&st);
@@ -93,26 +93,26 @@ static void test_noorder_bad(void **state)
 	static const char *const bad[] = {
 		"",
 		"   ",
-		/* 19 fields, 21 fields */
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 18",
+		/* 20 fields, 22 fields */
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 18 19",
 		NO_LINE " 18",
 		/* a word where a number goes, and the reverse */
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 honor 14 live off 15 17 18",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 1 live off 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 honor 14 live off 15 17 18 19",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 1 live off 15 17 18 19",
 		/* words not in their lists, or in another case */
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honour live off 15 17 18",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 HONOR live off 15 17 18",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor dead off 15 17 18",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live of 15 17 18",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live offf 15 17 18",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 live honor off 15 17 18",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honour live off 15 17 18 19",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 HONOR live off 15 17 18 19",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor dead off 15 17 18 19",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live of 15 17 18 19",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live offf 15 17 18 19",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 live honor off 15 17 18 19",
 		/* numbers that are not */
-		"-1 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
-		"11 22x 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
-		"11 22 3 4 0x10 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 1.5 18",
-		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 18446744073709551616 17 18",
-		"+1 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18",
+		"-1 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18 19",
+		"11 22x 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18 19",
+		"11 22 3 4 0x10 5 6 7 8 9 10 12 13 14 honor live off 15 17 18 19",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 1.5 18 19",
+		"11 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 18446744073709551616 17 18 19",
+		"+1 22 3 4 16384 5 6 7 8 9 10 12 13 14 honor live off 15 17 18 19",
 		/* faultinj's line is not noorder's */
 		"1 8 0 0 1 1 1 live 0 0 3 1:1 2:1 3:1",
 		NULL
@@ -351,7 +351,7 @@ static void test_mutations(void **state)
 		const char *target, *line;
 	} good[] = {
 		{ "noorder", NO_LINE },
-		{ "noorder", "0 0 0 0 0 0 0 0 0 0 0 0 3 5 ignore crashed overflow 1 0" },
+		{ "noorder", "0 0 0 0 0 0 0 0 0 0 0 0 3 5 ignore crashed overflow 1 0 0 0" },
 		{ "faultinj", "1 8 0 0 1 1 1 live 0 0 3 1:1 2:1 3:1" },
 		{ "faultinj", "0 0 0 0 0 0 0 armed:40 0 17 0" },
 		{ "subsist-pool", SP_LINE },
@@ -400,7 +400,7 @@ static void test_mutations(void **state)
 		if (r == 1) {
 			accepted++;
 			/* What was accepted has the full layout. */
-			assert_int_equal(st.nr, !strcmp(t, "noorder") ? 20 :
+			assert_int_equal(st.nr, !strcmp(t, "noorder") ? 21 :
 					 !strcmp(t, "faultinj") ? 11 :
 					 !strcmp(t, "subsist") ? 8 : 18);
 			for (k = 0; k < st.nr; k++)
