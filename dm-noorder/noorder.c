@@ -1003,9 +1003,11 @@ static bool no_run_deferred(struct no_c *c)
 
 /* ---- table ------------------------------------------------------------ */
 
-static int no_parse_feature(struct no_c *c, enum no_feature f,
-			    const char *val, struct dm_target *ti)
+static int no_parse_feature(void *ctx, unsigned int f, const char *val,
+			    struct dm_target *ti)
 {
+	struct no_c *c = ctx;
+
 	switch (f) {
 	case NO_FEAT_FLUSH:
 		if (!strcasecmp(val, "honor")) {
@@ -1050,51 +1052,10 @@ static int no_parse_feature(struct no_c *c, enum no_feature f,
 static int no_parse_features(struct dm_arg_set *as, struct no_c *c,
 			     struct dm_target *ti)
 {
-	static const struct dm_arg _args[] = {
-		{0, 2 * NO_NR_FEATURES, "Invalid number of feature args"},
-	};
-	bool seen[NO_NR_FEATURES] = { };
-	unsigned int argc;
-	int r;
-
-	if (!as->argc)
-		return 0;
-	r = strict_read_arg_group(_args, as, &argc, &ti->error);
-	if (r)
-		return r;
-
-	while (argc) {
-		const char *name = dm_shift_arg(as);
-		enum no_feature f;
-
-		argc--;
-		for (f = 0; f < NO_NR_FEATURES; f++)
-			if (!strcasecmp(name, no_feature_names[f]))
-				break;
-		if (f == NO_NR_FEATURES) {
-			ti->error = "Unrecognised feature (flush, order, seed, cache_mb, destage_ms)";
-			return -EINVAL;
-		}
-		if (seen[f]) {
-			ti->error = "Feature given twice";
-			return -EINVAL;
-		}
-		if (!argc) {
-			ti->error = "Feature needs a value";
-			return -EINVAL;
-		}
-		argc--;
-		r = no_parse_feature(c, f, dm_shift_arg(as), ti);
-		if (r)
-			return r;
-		seen[f] = true;
-		c->features[c->nr_features++] = f;
-	}
-	if (as->argc) {
-		ti->error = "Unexpected argument after the features";
-		return -EINVAL;
-	}
-	return 0;
+	return strict_read_features(as, no_feature_names, NO_NR_FEATURES,
+				    "Unrecognised feature (flush, order, seed, cache_mb, destage_ms)",
+				    no_parse_feature, c, c->features,
+				    &c->nr_features, ti);
 }
 
 static void noorder_dtr(struct dm_target *ti)

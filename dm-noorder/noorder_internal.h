@@ -128,7 +128,7 @@ struct no_c {
 	unsigned int cache_mb;
 	unsigned int destage_ms;
 	unsigned int nr_features;
-	enum no_feature features[NO_NR_FEATURES];	/* in table order */
+	u8 features[NO_NR_FEATURES];	/* enum no_feature, in table order */
 
 	spinlock_t lock;		/* guards everything below to "end" */
 	bool crashed;
