@@ -20,17 +20,17 @@
 
 #include "noorder_internal.h"
 
-static struct dentry *no_dbg_root;
-static atomic_t no_instances = ATOMIC_INIT(0);
+static struct dentry *nord_dbg_root;
+static atomic_t nord_instances = ATOMIC_INIT(0);
 
-static void no_logent_free(struct no_logent *e)
+static void nord_logent_free(struct nord_logent *e)
 {
 	if (e->rec)
-		no_rec_put(e->rec);
+		nord_rec_put(e->rec);
 	kfree(e);
 }
 
-static u64 no_logent_bytes(const struct no_logent *e)
+static u64 nord_logent_bytes(const struct nord_logent *e)
 {
 	return NOORDER_LOG_REC_SIZE + le64_to_cpu(e->hdr.data_len);
 }
@@ -39,18 +39,18 @@ static u64 no_logent_bytes(const struct no_logent *e)
  * Appends @e (allocated by the caller before taking the lock) to the log,
  * or frees nothing and returns it when it is not wanted.
  */
-struct no_logent *__no_log_add(struct no_c *c, struct no_logent *e,
-			       enum noorder_log_type type, u32 flags,
+struct nord_logent *__nord_log_add(struct nord_c *c, struct nord_logent *e,
+				   enum noorder_log_type type, u32 flags,
 			       sector_t sector, u64 nr_sectors,
-			       struct no_rec *rec)
+			       struct nord_rec *rec)
 {
 	lockdep_assert_held(&c->lock);
-	if (c->log_state != NO_LOG_ON)
+	if (c->log_state != NORD_LOG_ON)
 		return e;
 	if (!e) {
-		c->log_state = NO_LOG_OVERFLOW;
+		c->log_state = NORD_LOG_OVERFLOW;
 		DMERR("%s: log stopped at record %llu: out of memory",
-		      no_name(c), c->log_seq);
+		      nord_name(c), c->log_seq);
 		return NULL;
 	}
 	e->hdr.magic = cpu_to_le32(NOORDER_LOG_MAGIC);
@@ -63,10 +63,10 @@ struct no_logent *__no_log_add(struct no_c *c, struct no_logent *e,
 	e->hdr.nr_sectors = cpu_to_le64(nr_sectors);
 	e->hdr.data_len = cpu_to_le64(type == NOORDER_LOG_WRITE ?
 				      nr_sectors << SECTOR_SHIFT : 0);
-	if (c->log_bytes + no_logent_bytes(e) > c->log_limit) {
-		c->log_state = NO_LOG_OVERFLOW;
+	if (c->log_bytes + nord_logent_bytes(e) > c->log_limit) {
+		c->log_state = NORD_LOG_OVERFLOW;
 		DMERR("%s: log full at record %llu (limit %llu MiB): logging stopped",
-		      no_name(c), c->log_seq, c->log_limit >> 20);
+		      nord_name(c), c->log_seq, c->log_limit >> 20);
 		return e;
 	}
 	if (rec) {
@@ -75,16 +75,16 @@ struct no_logent *__no_log_add(struct no_c *c, struct no_logent *e,
 	}
 	c->log_seq++;
 	c->log_records++;
-	c->log_bytes += no_logent_bytes(e);
+	c->log_bytes += nord_logent_bytes(e);
 	list_add_tail(&e->list, &c->log);
 	return NULL;
 }
 
-struct no_logent *no_logent_alloc(struct no_c *c)
+struct nord_logent *nord_logent_alloc(struct nord_c *c)
 {
-	struct no_logent *e;
+	struct nord_logent *e;
 
-	if (READ_ONCE(c->log_state) != NO_LOG_ON)
+	if (READ_ONCE(c->log_state) != NORD_LOG_ON)
 		return NULL;
 	e = kmalloc(sizeof(*e), GFP_NOIO | __GFP_NOWARN);
 	if (e)
@@ -93,9 +93,9 @@ struct no_logent *no_logent_alloc(struct no_c *c)
 }
 
 /* Discards the unread log; the caller holds log_read_mutex. */
-void no_log_clear(struct no_c *c, enum no_log_state state)
+void nord_log_clear(struct nord_c *c, enum nord_log_state state)
 {
-	struct no_logent *e, *n;
+	struct nord_logent *e, *n;
 	LIST_HEAD(old);
 
 	spin_lock(&c->lock);
@@ -106,17 +106,17 @@ void no_log_clear(struct no_c *c, enum no_log_state state)
 	c->log_state = state;
 	spin_unlock(&c->lock);
 	list_for_each_entry_safe(e, n, &old, list)
-		no_logent_free(e);
+		nord_logent_free(e);
 	if (c->log_cur) {
-		no_logent_free(c->log_cur);
+		nord_logent_free(c->log_cur);
 		c->log_cur = NULL;
 	}
 	c->log_pos = 0;
 }
 
 /* Copies bytes [@pos, @pos + @len) of entry @e's stream form to @buf. */
-static int no_logent_copy(struct no_logent *e, u64 pos, char __user *buf,
-			  size_t len)
+static int nord_logent_copy(struct nord_logent *e, u64 pos, char __user *buf,
+			    size_t len)
 {
 	size_t n;
 
@@ -147,28 +147,28 @@ static int no_logent_copy(struct no_logent *e, u64 pos, char __user *buf,
 	return 0;
 }
 
-static ssize_t no_log_read(struct file *file, char __user *buf, size_t count,
-			   loff_t *ppos)
+static ssize_t nord_log_read(struct file *file, char __user *buf, size_t count,
+			     loff_t *ppos)
 {
-	struct no_c *c = file->private_data;
+	struct nord_c *c = file->private_data;
 	ssize_t done = 0;
 	int r = 0;
 
 	mutex_lock(&c->log_read_mutex);
 	while (done < count) {
-		struct no_logent *e = c->log_cur;
+		struct nord_logent *e = c->log_cur;
 		u64 size;
 		size_t n;
 
 		if (!e) {
 			spin_lock(&c->lock);
-			e = list_first_entry_or_null(&c->log, struct no_logent,
-						     list);
+			e = list_first_entry_or_null(&c->log,
+						     struct nord_logent, list);
 			if (e) {
 				list_del(&e->list);
 				c->log_records--;
-				c->log_bytes -= no_logent_bytes(e);
-			} else if (c->log_state == NO_LOG_OVERFLOW) {
+				c->log_bytes -= nord_logent_bytes(e);
+			} else if (c->log_state == NORD_LOG_OVERFLOW) {
 				r = -ENOSPC;
 			}
 			spin_unlock(&c->lock);
@@ -177,15 +177,15 @@ static ssize_t no_log_read(struct file *file, char __user *buf, size_t count,
 			c->log_cur = e;
 			c->log_pos = 0;
 		}
-		size = no_logent_bytes(e);
+		size = nord_logent_bytes(e);
 		n = min_t(u64, count - done, size - c->log_pos);
-		r = no_logent_copy(e, c->log_pos, buf + done, n);
+		r = nord_logent_copy(e, c->log_pos, buf + done, n);
 		if (r)
 			break;
 		done += n;
 		c->log_pos += n;
 		if (c->log_pos == size) {
-			no_logent_free(e);
+			nord_logent_free(e);
 			c->log_cur = NULL;
 		}
 	}
@@ -197,44 +197,44 @@ static ssize_t no_log_read(struct file *file, char __user *buf, size_t count,
 	return r;
 }
 
-static const struct file_operations no_log_fops = {
+static const struct file_operations nord_log_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
-	.read = no_log_read,
+	.read = nord_log_read,
 	.llseek = no_llseek,
 };
 
 /* Creates the instance's debugfs directory and its "log" file. */
-void no_log_debugfs_add(struct no_c *c)
+void nord_log_debugfs_add(struct nord_c *c)
 {
-	if (!IS_ERR_OR_NULL(no_dbg_root)) {
+	if (!IS_ERR_OR_NULL(nord_dbg_root)) {
 		snprintf(c->dbg_name, sizeof(c->dbg_name), "%s.%d",
-			 no_name(c), atomic_inc_return(&no_instances));
-		c->dbg_dir = debugfs_create_dir(c->dbg_name, no_dbg_root);
-		debugfs_create_file("log", 0400, c->dbg_dir, c, &no_log_fops);
+			 nord_name(c), atomic_inc_return(&nord_instances));
+		c->dbg_dir = debugfs_create_dir(c->dbg_name, nord_dbg_root);
+		debugfs_create_file("log", 0400, c->dbg_dir, c, &nord_log_fops);
 	}
 }
 
-void no_log_debugfs_remove(struct no_c *c)
+void nord_log_debugfs_remove(struct nord_c *c)
 {
 	debugfs_remove(c->dbg_dir);	/* waits for readers */
 }
 
 /* The module's debugfs directory, dm-noorder/, parent of the instances'. */
-void no_log_debugfs_init(void)
+void nord_log_debugfs_init(void)
 {
-	no_dbg_root = debugfs_create_dir("dm-noorder", NULL);
+	nord_dbg_root = debugfs_create_dir("dm-noorder", NULL);
 }
 
-void no_log_debugfs_exit(void)
+void nord_log_debugfs_exit(void)
 {
-	debugfs_remove(no_dbg_root);
+	debugfs_remove(nord_dbg_root);
 }
 
 /* ---- the "log" message ------------------------------------------------ */
 
-int no_msg_log(struct no_c *c, unsigned int argc, char **argv,
-	       char *result, unsigned int maxlen, const char **err)
+int nord_msg_log(struct nord_c *c, unsigned int argc, char **argv,
+		 char *result, unsigned int maxlen, const char **err)
 {
 	unsigned int sz = 0;
 	u64 v;
@@ -244,15 +244,15 @@ int no_msg_log(struct no_c *c, unsigned int argc, char **argv,
 		return -EINVAL;
 	}
 	if (!strcasecmp(argv[1], "on") && argc <= 3) {
-		unsigned int mb = NO_DEFAULT_LOG_MB;
+		unsigned int mb = NORD_DEFAULT_LOG_MB;
 
-		if (argc == 3 && (no_parse_uint(argv[2], NO_MAX_LOG_MB, &mb) ||
-				  !mb)) {
+		if (argc == 3 &&
+		    (nord_parse_uint(argv[2], NORD_MAX_LOG_MB, &mb) || !mb)) {
 			*err = "log limit must be 1-1048576 MiB";
 			return -EINVAL;
 		}
 		mutex_lock(&c->log_read_mutex);
-		no_log_clear(c, NO_LOG_ON);
+		nord_log_clear(c, NORD_LOG_ON);
 		spin_lock(&c->lock);
 		c->log_limit = (u64)mb << 20;
 		spin_unlock(&c->lock);
@@ -261,28 +261,28 @@ int no_msg_log(struct no_c *c, unsigned int argc, char **argv,
 	}
 	if (!strcasecmp(argv[1], "off") && argc == 2) {
 		spin_lock(&c->lock);
-		if (c->log_state == NO_LOG_ON)
-			c->log_state = NO_LOG_OFF;
+		if (c->log_state == NORD_LOG_ON)
+			c->log_state = NORD_LOG_OFF;
 		spin_unlock(&c->lock);
 		return 0;
 	}
 	if (!strcasecmp(argv[1], "clear") && argc == 2) {
 		mutex_lock(&c->log_read_mutex);
 		spin_lock(&c->lock);
-		v = c->log_state == NO_LOG_ON;
+		v = c->log_state == NORD_LOG_ON;
 		spin_unlock(&c->lock);
-		no_log_clear(c, v ? NO_LOG_ON : NO_LOG_OFF);
+		nord_log_clear(c, v ? NORD_LOG_ON : NORD_LOG_OFF);
 		mutex_unlock(&c->log_read_mutex);
 		return 0;
 	}
 	if (!strcasecmp(argv[1], "mark") && argc == 3) {
-		struct no_logent *e;
+		struct nord_logent *e;
 
-		if (no_parse_u64(argv[2], &v)) {
+		if (nord_parse_u64(argv[2], &v)) {
 			*err = "Invalid mark";
 			return -EINVAL;
 		}
-		if (READ_ONCE(c->log_state) != NO_LOG_ON) {
+		if (READ_ONCE(c->log_state) != NORD_LOG_ON) {
 			*err = "The log is not on";
 			return -EINVAL;
 		}
@@ -290,7 +290,7 @@ int no_msg_log(struct no_c *c, unsigned int argc, char **argv,
 		if (e)
 			e->rec = NULL;
 		spin_lock(&c->lock);
-		e = __no_log_add(c, e, NOORDER_LOG_MARK, 0, v, 0, NULL);
+		e = __nord_log_add(c, e, NOORDER_LOG_MARK, 0, v, 0, NULL);
 		spin_unlock(&c->lock);
 		kfree(e);
 		return 0;

@@ -36,25 +36,25 @@
 #include "noorder_internal.h"
 #include "strict_args.h"
 
-static const char * const no_feature_names[NO_NR_FEATURES] = {
+static const char * const nord_feature_names[NORD_NR_FEATURES] = {
 	"flush", "order", "seed", "cache_mb", "destage_ms"
 };
 
-static const char * const no_order_names[] = { "fifo", "random", "reverse" };
+static const char * const nord_order_names[] = { "fifo", "random", "reverse" };
 
-static const char * const no_log_state_names[] = { "off", "on", "overflow" };
+static const char * const nord_log_state_names[] = { "off", "on", "overflow" };
 
-static struct kmem_cache *no_blk_cache;
+static struct kmem_cache *nord_blk_cache;
 
 /* ---- the index -------------------------------------------------------- */
 
-static struct no_blk *__no_blk_find(struct no_c *c, sector_t blk)
+static struct nord_blk *__nord_blk_find(struct nord_c *c, sector_t blk)
 {
 	struct rb_node *n = c->blocks.rb_node;
 
 	lockdep_assert_held(&c->lock);
 	while (n) {
-		struct no_blk *b = rb_entry(n, struct no_blk, node);
+		struct nord_blk *b = rb_entry(n, struct nord_blk, node);
 
 		if (blk < b->blk)
 			n = n->rb_left;
@@ -67,14 +67,14 @@ static struct no_blk *__no_blk_find(struct no_c *c, sector_t blk)
 }
 
 /* The first node with blk >= @blk, or NULL. */
-static struct no_blk *__no_blk_ceil(struct no_c *c, sector_t blk)
+static struct nord_blk *__nord_blk_ceil(struct nord_c *c, sector_t blk)
 {
 	struct rb_node *n = c->blocks.rb_node;
-	struct no_blk *best = NULL;
+	struct nord_blk *best = NULL;
 
 	lockdep_assert_held(&c->lock);
 	while (n) {
-		struct no_blk *b = rb_entry(n, struct no_blk, node);
+		struct nord_blk *b = rb_entry(n, struct nord_blk, node);
 
 		if (blk <= b->blk) {
 			best = b;
@@ -87,16 +87,16 @@ static struct no_blk *__no_blk_ceil(struct no_c *c, sector_t blk)
 }
 
 /* Finds the node of @blk, inserting one taken from @spares if new. */
-static struct no_blk *__no_blk_get(struct no_c *c, sector_t blk,
-				   struct list_head *spares)
+static struct nord_blk *__nord_blk_get(struct nord_c *c, sector_t blk,
+				       struct list_head *spares)
 {
 	struct rb_node **p = &c->blocks.rb_node, *parent = NULL;
-	struct no_blk *b;
+	struct nord_blk *b;
 
 	lockdep_assert_held(&c->lock);
 	while (*p) {
 		parent = *p;
-		b = rb_entry(parent, struct no_blk, node);
+		b = rb_entry(parent, struct nord_blk, node);
 		if (blk < b->blk)
 			p = &parent->rb_left;
 		else if (blk > b->blk)
@@ -104,7 +104,7 @@ static struct no_blk *__no_blk_get(struct no_c *c, sector_t blk,
 		else
 			return b;
 	}
-	b = list_first_entry_or_null(spares, struct no_blk, link);
+	b = list_first_entry_or_null(spares, struct nord_blk, link);
 	if (WARN_ON_ONCE(!b))
 		return NULL;
 	list_del(&b->link);
@@ -117,12 +117,12 @@ static struct no_blk *__no_blk_get(struct no_c *c, sector_t blk,
 }
 
 /* Removes @b if no sector of it is cached any more; the caller frees it. */
-static bool __no_blk_empty(struct no_c *c, struct no_blk *b)
+static bool __nord_blk_empty(struct nord_c *c, struct nord_blk *b)
 {
 	unsigned int i;
 
 	lockdep_assert_held(&c->lock);
-	for (i = 0; i < NO_BLK_SECTORS; i++)
+	for (i = 0; i < NORD_BLK_SECTORS; i++)
 		if (b->src[i])
 			return false;
 	rb_erase(&b->node, &c->blocks);
@@ -131,20 +131,20 @@ static bool __no_blk_empty(struct no_c *c, struct no_blk *b)
 }
 
 /* Makes @rec the newest cached data of each of its sectors. */
-static void __no_index_write(struct no_c *c, struct no_rec *rec,
-			     struct list_head *spares)
+static void __nord_index_write(struct nord_c *c, struct nord_rec *rec,
+			       struct list_head *spares)
 {
 	sector_t s = rec->sector, end = rec->sector + rec->nr_sectors;
 
 	lockdep_assert_held(&c->lock);
 	while (s < end) {
-		sector_t blk = s >> NO_BLK_SHIFT;
-		struct no_blk *b = __no_blk_get(c, blk, spares);
+		sector_t blk = s >> NORD_BLK_SHIFT;
+		struct nord_blk *b = __nord_blk_get(c, blk, spares);
 
 		if (!b)
 			return;		/* cannot happen: one spare per block */
-		for (; s < end && (s >> NO_BLK_SHIFT) == blk; s++)
-			b->src[s & (NO_BLK_SECTORS - 1)] = rec;
+		for (; s < end && (s >> NORD_BLK_SHIFT) == blk; s++)
+			b->src[s & (NORD_BLK_SECTORS - 1)] = rec;
 	}
 }
 
@@ -152,30 +152,30 @@ static void __no_index_write(struct no_c *c, struct no_rec *rec,
  * Forgets the cached data of [@s, @end): later reads go to the device
  * below.  Nodes that become empty are put on @freed.
  */
-static void __no_index_forget(struct no_c *c, sector_t s, sector_t end,
-			      struct list_head *freed)
+static void __nord_index_forget(struct nord_c *c, sector_t s, sector_t end,
+				struct list_head *freed)
 {
-	struct no_blk *b;
+	struct nord_blk *b;
 
 	lockdep_assert_held(&c->lock);
-	b = __no_blk_ceil(c, s >> NO_BLK_SHIFT);
-	while (b && (b->blk << NO_BLK_SHIFT) < end) {
+	b = __nord_blk_ceil(c, s >> NORD_BLK_SHIFT);
+	while (b && (b->blk << NORD_BLK_SHIFT) < end) {
 		struct rb_node *next = rb_next(&b->node);
-		sector_t first = b->blk << NO_BLK_SHIFT;
+		sector_t first = b->blk << NORD_BLK_SHIFT;
 		unsigned int i;
 
-		for (i = 0; i < NO_BLK_SECTORS; i++)
+		for (i = 0; i < NORD_BLK_SECTORS; i++)
 			if (first + i >= s && first + i < end)
 				b->src[i] = NULL;
-		if (__no_blk_empty(c, b))
+		if (__nord_blk_empty(c, b))
 			list_add(&b->link, freed);
-		b = next ? rb_entry(next, struct no_blk, node) : NULL;
+		b = next ? rb_entry(next, struct nord_blk, node) : NULL;
 	}
 }
 
-static void no_free_blks(struct no_c *c, struct list_head *freed)
+static void nord_free_blks(struct nord_c *c, struct list_head *freed)
 {
-	struct no_blk *b, *n;
+	struct nord_blk *b, *n;
 
 	list_for_each_entry_safe(b, n, freed, link)
 		mempool_free(b, &c->blk_pool);
@@ -190,24 +190,24 @@ static void no_free_blks(struct no_c *c, struct list_head *freed)
  * empty again, every write, flush and discard joins the list behind it,
  * so that nothing overtakes it (a flush mapped later covers it).  The
  * worker maps the list in arrival order between destage batches, which
- * make the space (no_run_deferred()).  A power cut fails the list; dm
+ * make the space (nord_run_deferred()).  A power cut fails the list; dm
  * waits for deferred bios before postsuspend, as for any bio in flight.
  */
 
 /* Not a dm value: the worker could not map the bio yet, it went back. */
-#define NO_MAPIO_RETRY		(-1)
-#define NO_RETRY_MS		10	/* memory short: the worker retries */
+#define NORD_MAPIO_RETRY		(-1)
+#define NORD_RETRY_MS		10	/* memory short: the worker retries */
 
 /*
  * Defers @bio: at the head of the list when the worker had taken it off
  * (@worker), else at the tail.  Returns what ->map or the worker returns.
  */
-static int __no_defer(struct no_c *c, struct bio *bio, bool worker)
+static int __nord_defer(struct nord_c *c, struct bio *bio, bool worker)
 {
 	lockdep_assert_held(&c->lock);
 	if (worker) {
 		bio_list_add_head(&c->deferred, bio);
-		return NO_MAPIO_RETRY;
+		return NORD_MAPIO_RETRY;
 	}
 	bio_list_add(&c->deferred, bio);
 	c->deferring = true;
@@ -216,7 +216,7 @@ static int __no_defer(struct no_c *c, struct bio *bio, bool worker)
 }
 
 /* Fails the deferred bios (power cut, or a dtr that finds some). */
-static void no_fail_deferred(struct no_c *c)
+static void nord_fail_deferred(struct nord_c *c)
 {
 	struct bio_list list;
 	struct bio *bio;
@@ -232,59 +232,59 @@ static void no_fail_deferred(struct no_c *c)
 
 /* ---- destage ---------------------------------------------------------- */
 
-static bool no_run_deferred(struct no_c *c);
+static bool nord_run_deferred(struct nord_c *c);
 
-static bool __no_pending_upto(struct no_c *c, u64 upto)
+static bool __nord_pending_upto(struct nord_c *c, u64 upto)
 {
-	struct no_rec *first;
+	struct nord_rec *first;
 
 	lockdep_assert_held(&c->lock);
-	first = list_first_entry_or_null(&c->pending, struct no_rec, list);
+	first = list_first_entry_or_null(&c->pending, struct nord_rec, list);
 	return first && first->seq <= upto;
 }
 
-static bool __no_eligible(struct no_c *c, struct no_rec *rec)
+static bool __nord_eligible(struct nord_c *c, struct nord_rec *rec)
 {
 	lockdep_assert_held(&c->lock);
 	return c->pressure || rec->seq <= c->destage_upto;
 }
 
 /*
- * Chooses up to NO_BATCH pending writes in the configured order and marks
+ * Chooses up to NORD_BATCH pending writes in the configured order and marks
  * in each rec->wmap the sectors it still holds the newest data of.
  */
-static unsigned int __no_pick(struct no_c *c, struct no_rec **batch)
+static unsigned int __nord_pick(struct nord_c *c, struct nord_rec **batch)
 {
 	unsigned int n = 0, seen = 0, i;
-	struct no_rec *rec;
+	struct nord_rec *rec;
 
 	lockdep_assert_held(&c->lock);
 	switch (c->order) {
-	case NO_FIFO:
+	case NORD_FIFO:
 		list_for_each_entry(rec, &c->pending, list) {
-			if (!__no_eligible(c, rec) || n == NO_BATCH)
+			if (!__nord_eligible(c, rec) || n == NORD_BATCH)
 				break;
 			batch[n++] = rec;
 		}
 		break;
-	case NO_REVERSE:
+	case NORD_REVERSE:
 		list_for_each_entry_reverse(rec, &c->pending, list) {
-			if (n == NO_BATCH)
+			if (n == NORD_BATCH)
 				break;
-			if (__no_eligible(c, rec))
+			if (__nord_eligible(c, rec))
 				batch[n++] = rec;
 		}
 		break;
-	case NO_RANDOM:
+	case NORD_RANDOM:
 		/* Reservoir sample of the eligible writes, then shuffled. */
 		list_for_each_entry(rec, &c->pending, list) {
-			if (!__no_eligible(c, rec))
+			if (!__nord_eligible(c, rec))
 				break;
-			if (n < NO_BATCH) {
+			if (n < NORD_BATCH) {
 				batch[n++] = rec;
 			} else {
 				i = prandom_u32_state(&c->order_rnd) % (seen + 1);
-				if (i < NO_BATCH)
+				if (i < NORD_BATCH)
 					batch[i] = rec;
 			}
 			seen++;
@@ -299,24 +299,24 @@ static unsigned int __no_pick(struct no_c *c, struct no_rec **batch)
 
 	for (i = 0; i < n; i++) {
 		sector_t s, end;
-		struct no_blk *b = NULL;
+		struct nord_blk *b = NULL;
 
 		rec = batch[i];
 		bitmap_zero(rec->wmap, rec->nr_sectors);
 		end = rec->sector + rec->nr_sectors;
 		for (s = rec->sector; s < end; s++) {
-			if (!b || b->blk != s >> NO_BLK_SHIFT)
-				b = __no_blk_find(c, s >> NO_BLK_SHIFT);
-			if (b && b->src[s & (NO_BLK_SECTORS - 1)] == rec)
+			if (!b || b->blk != s >> NORD_BLK_SHIFT)
+				b = __nord_blk_find(c, s >> NORD_BLK_SHIFT);
+			if (b && b->src[s & (NORD_BLK_SECTORS - 1)] == rec)
 				__set_bit(s - rec->sector, rec->wmap);
 		}
 	}
 	return n;
 }
 
-static void no_destage_endio(struct bio *bio)
+static void nord_destage_endio(struct bio *bio)
 {
-	struct no_c *c = bio->bi_private;
+	struct nord_c *c = bio->bi_private;
 
 	if (bio->bi_status)
 		c->batch_status = bio->bi_status;
@@ -330,8 +330,8 @@ static void no_destage_endio(struct bio *bio)
  * device below.  With @sync it is written at once and its status
  * returned; otherwise the bio joins the current batch.
  */
-static int no_write_run(struct no_c *c, struct no_rec *rec,
-			unsigned int first, unsigned int len, bool sync)
+static int nord_write_run(struct nord_c *c, struct nord_rec *rec,
+			  unsigned int first, unsigned int len, bool sync)
 {
 	size_t off = (size_t)first << SECTOR_SHIFT;
 	size_t left = (size_t)len << SECTOR_SHIFT;
@@ -357,7 +357,7 @@ static int no_write_run(struct no_c *c, struct no_rec *rec,
 		return r;
 	}
 	bio->bi_private = c;
-	bio->bi_end_io = no_destage_endio;
+	bio->bi_end_io = nord_destage_endio;
 	atomic_inc(&c->batch_left);
 	submit_bio(bio);
 	return 0;
@@ -367,16 +367,16 @@ static int no_write_run(struct no_c *c, struct no_rec *rec,
  * Destages one batch of eligible writes and waits for it.  Returns the
  * number of writes taken out of the cache.  Caller holds destage_mutex.
  */
-static unsigned int no_destage_batch(struct no_c *c)
+static unsigned int nord_destage_batch(struct nord_c *c)
 {
-	struct no_rec *batch[NO_BATCH];
+	struct nord_rec *batch[NORD_BATCH];
 	struct blk_plug plug;
 	LIST_HEAD(freed);
 	unsigned int n, i;
 
 	lockdep_assert_held(&c->destage_mutex);
 	spin_lock(&c->lock);
-	n = c->crashed ? 0 : __no_pick(c, batch);
+	n = c->crashed ? 0 : __nord_pick(c, batch);
 	spin_unlock(&c->lock);
 	if (!n)
 		return 0;
@@ -386,7 +386,7 @@ static unsigned int no_destage_batch(struct no_c *c)
 	c->batch_status = BLK_STS_OK;
 	blk_start_plug(&plug);
 	for (i = 0; i < n; i++) {
-		struct no_rec *rec = batch[i];
+		struct nord_rec *rec = batch[i];
 		unsigned int s = 0, e;
 
 		while (s < rec->nr_sectors) {
@@ -394,7 +394,7 @@ static unsigned int no_destage_batch(struct no_c *c)
 			if (s >= rec->nr_sectors)
 				break;
 			e = find_next_zero_bit(rec->wmap, rec->nr_sectors, s);
-			no_write_run(c, rec, s, e - s, false);
+			nord_write_run(c, rec, s, e - s, false);
 			s = e;
 		}
 	}
@@ -406,26 +406,26 @@ static unsigned int no_destage_batch(struct no_c *c)
 	if (c->batch_status) {
 		c->wb_err = true;
 		DMERR_LIMIT("%s: destage to the device below failed (%d): data lost",
-			    no_name(c), blk_status_to_errno(c->batch_status));
+			    nord_name(c), blk_status_to_errno(c->batch_status));
 	}
 	for (i = 0; i < n; i++) {
-		struct no_rec *rec = batch[i];
-		struct no_blk *b = NULL;
+		struct nord_rec *rec = batch[i];
+		struct nord_blk *b = NULL;
 		unsigned int s;
 
 		/* Each node is looked up, and tested for emptiness, once. */
 		for_each_set_bit(s, rec->wmap, rec->nr_sectors) {
 			sector_t sec = rec->sector + s;
 
-			if (!b || b->blk != sec >> NO_BLK_SHIFT) {
-				if (b && __no_blk_empty(c, b))
+			if (!b || b->blk != sec >> NORD_BLK_SHIFT) {
+				if (b && __nord_blk_empty(c, b))
 					list_add(&b->link, &freed);
-				b = __no_blk_find(c, sec >> NO_BLK_SHIFT);
+				b = __nord_blk_find(c, sec >> NORD_BLK_SHIFT);
 			}
-			if (b && b->src[sec & (NO_BLK_SECTORS - 1)] == rec)
-				b->src[sec & (NO_BLK_SECTORS - 1)] = NULL;
+			if (b && b->src[sec & (NORD_BLK_SECTORS - 1)] == rec)
+				b->src[sec & (NORD_BLK_SECTORS - 1)] = NULL;
 		}
-		if (b && __no_blk_empty(c, b))
+		if (b && __nord_blk_empty(c, b))
 			list_add(&b->link, &freed);
 		list_del_init(&rec->list);
 		c->nr_pending--;
@@ -436,23 +436,23 @@ static unsigned int no_destage_batch(struct no_c *c)
 		c->pressure = false;
 	spin_unlock(&c->lock);
 
-	no_free_blks(c, &freed);
+	nord_free_blks(c, &freed);
 	for (i = 0; i < n; i++)
-		no_rec_put(batch[i]);
+		nord_rec_put(batch[i]);
 	return n;
 }
 
 /* Ends the FLUSH/FUA bios whose writes are all on the device below. */
-static void no_end_flush_waiters(struct no_c *c)
+static void nord_end_flush_waiters(struct nord_c *c)
 {
-	struct no_bio *nb, *tmp;
+	struct nord_bio *nb, *tmp;
 	LIST_HEAD(ready);
 	blk_status_t status = BLK_STS_OK;
 	bool err = false;
 
 	spin_lock(&c->lock);
 	list_for_each_entry_safe(nb, tmp, &c->flush_waiters, list) {
-		if (c->crashed || !__no_pending_upto(c, nb->upto))
+		if (c->crashed || !__nord_pending_upto(c, nb->upto))
 			list_move_tail(&nb->list, &ready);
 	}
 	if (!list_empty(&ready) && c->wb_err) {
@@ -474,20 +474,20 @@ static void no_end_flush_waiters(struct no_c *c)
 	}
 }
 
-static bool no_destage_wanted(struct no_c *c)
+static bool nord_destage_wanted(struct nord_c *c)
 {
 	bool want;
 
 	spin_lock(&c->lock);
 	want = !c->crashed && (c->pressure ||
-			       __no_pending_upto(c, c->destage_upto));
+			       __nord_pending_upto(c, c->destage_upto));
 	spin_unlock(&c->lock);
 	return want;
 }
 
-static void no_worker(struct work_struct *work)
+static void nord_worker(struct work_struct *work)
 {
-	struct no_c *c = container_of(to_delayed_work(work), struct no_c,
+	struct nord_c *c = container_of(to_delayed_work(work), struct nord_c,
 				      dwork);
 	bool left;
 
@@ -500,13 +500,13 @@ static void no_worker(struct work_struct *work)
 
 	/* Deferred bios first, and again after each batch made room. */
 	mutex_lock(&c->destage_mutex);
-	left = no_run_deferred(c);
-	while (no_destage_wanted(c)) {
-		no_destage_batch(c);
-		no_end_flush_waiters(c);
-		left = no_run_deferred(c);
+	left = nord_run_deferred(c);
+	while (nord_destage_wanted(c)) {
+		nord_destage_batch(c);
+		nord_end_flush_waiters(c);
+		left = nord_run_deferred(c);
 	}
-	no_end_flush_waiters(c);
+	nord_end_flush_waiters(c);
 	mutex_unlock(&c->destage_mutex);
 
 	if (READ_ONCE(c->suspended))
@@ -514,7 +514,7 @@ static void no_worker(struct work_struct *work)
 	if (left) {
 		/* Nothing to destage and still no room or memory: retry. */
 		queue_delayed_work(c->wq, &c->dwork,
-				   msecs_to_jiffies(NO_RETRY_MS));
+				   msecs_to_jiffies(NORD_RETRY_MS));
 	} else if (c->destage_ms) {
 		long delay = (long)(c->next_tick - jiffies);
 
@@ -522,14 +522,14 @@ static void no_worker(struct work_struct *work)
 	}
 }
 
-static void no_kick(struct no_c *c)
+static void nord_kick(struct nord_c *c)
 {
 	if (!READ_ONCE(c->suspended))
 		mod_delayed_work(c->wq, &c->dwork, 0);
 }
 
 /* Persists every write cached so far and flushes the device below. */
-static int no_drain(struct no_c *c)
+static int nord_drain(struct nord_c *c)
 {
 	int r = 0;
 
@@ -540,8 +540,8 @@ static int no_drain(struct no_c *c)
 	else
 		c->destage_upto = max(c->destage_upto, c->next_seq - 1);
 	spin_unlock(&c->lock);
-	while (!r && no_destage_wanted(c))
-		no_destage_batch(c);
+	while (!r && nord_destage_wanted(c))
+		nord_destage_batch(c);
 	if (!r) {
 		spin_lock(&c->lock);
 		if (c->wb_err) {
@@ -552,17 +552,22 @@ static int no_drain(struct no_c *c)
 		if (!r)
 			r = blkdev_issue_flush(c->dev->bdev);
 	}
-	no_end_flush_waiters(c);
+	nord_end_flush_waiters(c);
 	mutex_unlock(&c->destage_mutex);
 	return r;
 }
 
 /* ---- the power cut ---------------------------------------------------- */
 
-enum no_keep { NO_KEEP_NONE, NO_KEEP_ALL, NO_KEEP_PREFIX, NO_KEEP_RANDOM };
+enum nord_keep {
+	NORD_KEEP_NONE,
+	NORD_KEEP_ALL,
+	NORD_KEEP_PREFIX,
+	NORD_KEEP_RANDOM,
+};
 
-struct no_crash_policy {
-	enum no_keep keep;
+struct nord_crash_policy {
+	enum nord_keep keep;
 	u64 n;			/* prefix length or ppm */
 	u64 seed;
 };
@@ -572,10 +577,10 @@ struct no_crash_policy {
  * kept or dropped by @p (kept ones written in submission order, so the
  * newest kept data of a sector wins), and all I/O fails until revive.
  */
-static int no_crash(struct no_c *c, const struct no_crash_policy *p)
+static int nord_crash(struct nord_c *c, const struct nord_crash_policy *p)
 {
 	u64 kept = 0, dropped = 0, idx = 0;
-	struct no_rec *rec, *tmp;
+	struct nord_rec *rec, *tmp;
 	struct rb_node *node;
 	struct rnd_state rnd;
 	LIST_HEAD(victims);
@@ -589,14 +594,14 @@ static int no_crash(struct no_c *c, const struct no_crash_policy *p)
 	}
 	c->crashed = true;	/* from here every new bio fails */
 	spin_unlock(&c->lock);
-	no_fail_deferred(c);	/* as the bios being mapped */
+	nord_fail_deferred(c);	/* as the bios being mapped */
 
 	/* Waits for a batch in flight: its writes are persisted. */
 	mutex_lock(&c->destage_mutex);
 	spin_lock(&c->lock);
 	list_splice_init(&c->pending, &victims);
 	while ((node = rb_first(&c->blocks))) {
-		struct no_blk *b = rb_entry(node, struct no_blk, node);
+		struct nord_blk *b = rb_entry(node, struct nord_blk, node);
 
 		rb_erase(node, &c->blocks);
 		list_add(&b->link, &freed);
@@ -607,21 +612,21 @@ static int no_crash(struct no_c *c, const struct no_crash_policy *p)
 	c->pressure = false;
 	c->wb_err = false;
 	spin_unlock(&c->lock);
-	no_free_blks(c, &freed);
-	no_end_flush_waiters(c);	/* they fail: crashed */
+	nord_free_blks(c, &freed);
+	nord_end_flush_waiters(c);	/* they fail: crashed */
 
 	prandom_seed_state(&rnd, p->seed);
 	list_for_each_entry_safe(rec, tmp, &victims, list) {
 		bool keep;
 
 		switch (p->keep) {
-		case NO_KEEP_ALL:
+		case NORD_KEEP_ALL:
 			keep = true;
 			break;
-		case NO_KEEP_PREFIX:
+		case NORD_KEEP_PREFIX:
 			keep = idx < p->n;
 			break;
-		case NO_KEEP_RANDOM:
+		case NORD_KEEP_RANDOM:
 			keep = prandom_u32_state(&rnd) % 1000000 < p->n;
 			break;
 		default:
@@ -630,7 +635,8 @@ static int no_crash(struct no_c *c, const struct no_crash_policy *p)
 		}
 		idx++;
 		if (keep) {
-			int w = no_write_run(c, rec, 0, rec->nr_sectors, true);
+			int w = nord_write_run(c, rec, 0, rec->nr_sectors,
+						true);
 
 			if (w && !r)
 				r = w;
@@ -639,7 +645,7 @@ static int no_crash(struct no_c *c, const struct no_crash_policy *p)
 			dropped++;
 		}
 		list_del_init(&rec->list);
-		no_rec_put(rec);
+		nord_rec_put(rec);
 	}
 	if (kept) {
 		int f = blkdev_issue_flush(c->dev->bdev);
@@ -654,16 +660,16 @@ static int no_crash(struct no_c *c, const struct no_crash_policy *p)
 	mutex_unlock(&c->destage_mutex);
 
 	DMINFO("%s: crash: %llu unpersisted writes kept, %llu dropped",
-	       no_name(c), kept, dropped);
+	       nord_name(c), kept, dropped);
 	if (r)
 		DMERR("%s: crash: writing the kept writes failed (%d)",
-		      no_name(c), r);
+		      nord_name(c), r);
 	return r;
 }
 
 /* ---- I/O path --------------------------------------------------------- */
 
-static u32 no_log_flags(struct bio *bio)
+static u32 nord_log_flags(struct bio *bio)
 {
 	u32 f = 0;
 
@@ -680,15 +686,15 @@ static u32 no_log_flags(struct bio *bio)
  * Allocates @nr_blks index nodes on @spares without waiting; false when
  * memory is short (what it got stays on @spares for the caller to free).
  */
-static bool no_blks_alloc(struct no_c *c, unsigned int nr_blks,
-			  struct list_head *spares)
+static bool nord_blks_alloc(struct nord_c *c, unsigned int nr_blks,
+			    struct list_head *spares)
 {
 	unsigned int i;
 
 	for (i = 0; i < nr_blks; i++) {
-		struct no_blk *b;
+		struct nord_blk *b;
 
-		b = kmem_cache_alloc(no_blk_cache,
+		b = kmem_cache_alloc(nord_blk_cache,
 				     GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
 		if (!b)
 			b = mempool_alloc(&c->blk_pool,
@@ -703,21 +709,21 @@ static bool no_blks_alloc(struct no_c *c, unsigned int nr_blks,
 /*
  * Caches a write of @bio's first @nr sectors, or defers it when the cache
  * has no room for it or memory is short (see "deferred bios").  @worker:
- * called by no_run_deferred(), not by ->map.
+ * called by nord_run_deferred(), not by ->map.
  */
-static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector,
-			bool worker)
+static int nord_map_write(struct nord_c *c, struct bio *bio, sector_t sector,
+			  bool worker)
 {
 	unsigned int nr = min_t(unsigned int, bio_sectors(bio),
-				NO_MAX_REC_SECTORS);
+				NORD_MAX_REC_SECTORS);
 	u64 bytes = (u64)nr << SECTOR_SHIFT;
-	unsigned int nr_blks = ((sector + nr - 1) >> NO_BLK_SHIFT) -
-			       (sector >> NO_BLK_SHIFT) + 1;
+	unsigned int nr_blks = ((sector + nr - 1) >> NORD_BLK_SHIFT) -
+			       (sector >> NORD_BLK_SHIFT) + 1;
 	LIST_HEAD(spares);
-	struct no_bio *nb = dm_per_bio_data(bio, sizeof(*nb));
+	struct nord_bio *nb = dm_per_bio_data(bio, sizeof(*nb));
 	bool fua = bio->bi_opf & REQ_FUA, hold = false, kick = false, mem;
-	struct no_logent *e = NULL;
-	struct no_rec *rec = NULL;
+	struct nord_logent *e = NULL;
+	struct nord_rec *rec = NULL;
 	int r;
 
 	if (nr < bio_sectors(bio))
@@ -728,25 +734,25 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector,
 		return DM_MAPIO_KILL;
 	}
 	if (c->deferring && !worker) {
-		r = __no_defer(c, bio, false);
+		r = __nord_defer(c, bio, false);
 		spin_unlock(&c->lock);
 		return r;
 	}
 	if (c->cached_bytes + c->reserved_bytes + bytes > c->limit_bytes) {
 		c->pressure = true;	/* destage down to half */
-		r = __no_defer(c, bio, worker);
+		r = __nord_defer(c, bio, worker);
 		spin_unlock(&c->lock);
 		if (!worker)
-			no_kick(c);
+			nord_kick(c);
 		return r;
 	}
 	c->reserved_bytes += bytes;
 	spin_unlock(&c->lock);
 
-	rec = no_rec_alloc(c, bio, sector, nr);
-	mem = rec && no_blks_alloc(c, nr_blks, &spares);
+	rec = nord_rec_alloc(c, bio, sector, nr);
+	mem = rec && nord_blks_alloc(c, nr_blks, &spares);
 	if (mem)
-		e = no_logent_alloc(c);
+		e = nord_logent_alloc(c);
 
 	spin_lock(&c->lock);
 	c->reserved_bytes -= bytes;
@@ -757,7 +763,7 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector,
 	if (!mem) {
 		/* Destage returns pages and records for the retry. */
 		c->pressure = true;
-		r = __no_defer(c, bio, worker);
+		r = __nord_defer(c, bio, worker);
 		kick = !worker;
 		goto out_undo;
 	}
@@ -767,9 +773,9 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector,
 	c->cached_bytes += bytes;
 	c->cached_bytes_max = max(c->cached_bytes_max, c->cached_bytes);
 	c->st.writes++;
-	__no_index_write(c, rec, &spares);
-	e = __no_log_add(c, e, NOORDER_LOG_WRITE, no_log_flags(bio), sector,
-			 nr, rec);
+	__nord_index_write(c, rec, &spares);
+	e = __nord_log_add(c, e, NOORDER_LOG_WRITE, nord_log_flags(bio), sector,
+			   nr, rec);
 	if (fua) {
 		c->st.fuas++;
 		if (c->honor) {
@@ -788,9 +794,9 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector,
 	spin_unlock(&c->lock);
 
 	kfree(e);
-	no_free_blks(c, &spares);
+	nord_free_blks(c, &spares);
 	if (kick)
-		no_kick(c);
+		nord_kick(c);
 	if (!hold)
 		bio_endio(bio);
 	return DM_MAPIO_SUBMITTED;
@@ -798,34 +804,34 @@ static int no_map_write(struct no_c *c, struct bio *bio, sector_t sector,
 out_undo:
 	spin_unlock(&c->lock);
 	if (rec)
-		no_rec_put(rec);
+		nord_rec_put(rec);
 	kfree(e);
-	no_free_blks(c, &spares);
+	nord_free_blks(c, &spares);
 	if (kick)
-		no_kick(c);
+		nord_kick(c);
 	return r;
 }
 
-static int no_map_flush(struct no_c *c, struct bio *bio, bool worker)
+static int nord_map_flush(struct nord_c *c, struct bio *bio, bool worker)
 {
-	struct no_bio *nb = dm_per_bio_data(bio, sizeof(*nb));
-	struct no_logent *e = no_logent_alloc(c);
+	struct nord_bio *nb = dm_per_bio_data(bio, sizeof(*nb));
+	struct nord_logent *e = nord_logent_alloc(c);
 	bool err = false;
 	int r;
 
 	spin_lock(&c->lock);
 	if (c->crashed || (c->deferring && !worker)) {
-		r = c->crashed ? DM_MAPIO_KILL : __no_defer(c, bio, false);
+		r = c->crashed ? DM_MAPIO_KILL : __nord_defer(c, bio, false);
 		spin_unlock(&c->lock);
 		kfree(e);
 		return r;
 	}
 	c->st.flushes++;
-	e = __no_log_add(c, e, NOORDER_LOG_FLUSH, 0, 0, 0, NULL);
+	e = __nord_log_add(c, e, NOORDER_LOG_FLUSH, 0, 0, 0, NULL);
 	if (!c->honor) {
 		c->st.flushes_ignored++;
 		r = DM_MAPIO_SUBMITTED;
-	} else if (__no_pending_upto(c, c->next_seq - 1)) {
+	} else if (__nord_pending_upto(c, c->next_seq - 1)) {
 		/* Wait for the writes before it, then flush below. */
 		nb->upto = c->next_seq - 1;
 		list_add_tail(&nb->list, &c->flush_waiters);
@@ -840,7 +846,7 @@ static int no_map_flush(struct no_c *c, struct bio *bio, bool worker)
 	kfree(e);
 
 	if (r == -1) {
-		no_kick(c);
+		nord_kick(c);
 		return DM_MAPIO_SUBMITTED;
 	}
 	if (r == DM_MAPIO_SUBMITTED)
@@ -850,27 +856,27 @@ static int no_map_flush(struct no_c *c, struct bio *bio, bool worker)
 	return r;
 }
 
-static int no_map_discard(struct no_c *c, struct bio *bio, sector_t sector,
-			  bool worker)
+static int nord_map_discard(struct nord_c *c, struct bio *bio, sector_t sector,
+			    bool worker)
 {
-	struct no_logent *e = no_logent_alloc(c);
+	struct nord_logent *e = nord_logent_alloc(c);
 	LIST_HEAD(freed);
 	int r;
 
 	spin_lock(&c->lock);
 	if (c->crashed || (c->deferring && !worker)) {
-		r = c->crashed ? DM_MAPIO_KILL : __no_defer(c, bio, false);
+		r = c->crashed ? DM_MAPIO_KILL : __nord_defer(c, bio, false);
 		spin_unlock(&c->lock);
 		kfree(e);
 		return r;
 	}
 	c->st.discards++;
-	__no_index_forget(c, sector, sector + bio_sectors(bio), &freed);
-	e = __no_log_add(c, e, NOORDER_LOG_DISCARD, 0, sector,
-			 bio_sectors(bio), NULL);
+	__nord_index_forget(c, sector, sector + bio_sectors(bio), &freed);
+	e = __nord_log_add(c, e, NOORDER_LOG_DISCARD, 0, sector,
+			   bio_sectors(bio), NULL);
 	spin_unlock(&c->lock);
 	kfree(e);
-	no_free_blks(c, &freed);
+	nord_free_blks(c, &freed);
 
 	bio_set_dev(bio, c->dev->bdev);
 	bio->bi_iter.bi_sector = c->start + sector;
@@ -881,10 +887,10 @@ static int no_map_discard(struct no_c *c, struct bio *bio, sector_t sector,
  * Serves the first run of @bio's sectors that is either all cached or all
  * uncached; dm core sends the rest of the bio again.
  */
-static int no_map_read(struct no_c *c, struct bio *bio, sector_t sector)
+static int nord_map_read(struct nord_c *c, struct bio *bio, sector_t sector)
 {
 	unsigned int nr = bio_sectors(bio), run = 0;
-	struct no_blk *b = NULL;
+	struct nord_blk *b = NULL;
 	struct bvec_iter iter;
 	struct bio_vec bv;
 	bool cached = false;
@@ -902,9 +908,9 @@ static int no_map_read(struct no_c *c, struct bio *bio, sector_t sector)
 	for (s = sector; s < sector + nr; s++) {
 		bool hit;
 
-		if (!b || b->blk != s >> NO_BLK_SHIFT)
-			b = __no_blk_find(c, s >> NO_BLK_SHIFT);
-		hit = b && b->src[s & (NO_BLK_SECTORS - 1)];
+		if (!b || b->blk != s >> NORD_BLK_SHIFT)
+			b = __nord_blk_find(c, s >> NORD_BLK_SHIFT);
+		hit = b && b->src[s & (NORD_BLK_SECTORS - 1)];
 		if (s == sector)
 			cached = hit;
 		else if (hit != cached)
@@ -924,10 +930,10 @@ static int no_map_read(struct no_c *c, struct bio *bio, sector_t sector)
 		unsigned int done;
 
 		for (done = 0; done < bv.bv_len; done += SECTOR_SIZE, s++) {
-			if (!b || b->blk != s >> NO_BLK_SHIFT)
-				b = __no_blk_find(c, s >> NO_BLK_SHIFT);
-			no_rec_read_sector(b->src[s & (NO_BLK_SECTORS - 1)], s,
-					   dst + done);
+			if (!b || b->blk != s >> NORD_BLK_SHIFT)
+				b = __nord_blk_find(c, s >> NORD_BLK_SHIFT);
+			nord_rec_read_sector(b->src[s & (NORD_BLK_SECTORS - 1)],
+					     s, dst + done);
 		}
 		kunmap_local(dst);
 	}
@@ -942,21 +948,21 @@ below:
 	return DM_MAPIO_REMAPPED;
 }
 
-/* Maps @bio; @worker: a deferred bio, mapped by no_run_deferred(). */
-static int no_map_bio(struct no_c *c, struct bio *bio, bool worker)
+/* Maps @bio; @worker: a deferred bio, mapped by nord_run_deferred(). */
+static int nord_map_bio(struct nord_c *c, struct bio *bio, bool worker)
 {
 	sector_t sector = dm_target_offset(c->ti, bio->bi_iter.bi_sector);
 
 	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio))
-		return no_map_flush(c, bio, worker);
+		return nord_map_flush(c, bio, worker);
 
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
-		return no_map_read(c, bio, sector);
+		return nord_map_read(c, bio, sector);
 	case REQ_OP_WRITE:
-		return no_map_write(c, bio, sector, worker);
+		return nord_map_write(c, bio, sector, worker);
 	case REQ_OP_DISCARD:
-		return no_map_discard(c, bio, sector, worker);
+		return nord_map_discard(c, bio, sector, worker);
 	default:
 		return DM_MAPIO_KILL;
 	}
@@ -964,7 +970,7 @@ static int no_map_bio(struct no_c *c, struct bio *bio, bool worker)
 
 static int noorder_map(struct dm_target *ti, struct bio *bio)
 {
-	return no_map_bio(ti->private, bio, false);
+	return nord_map_bio(ti->private, bio, false);
 }
 
 /*
@@ -972,7 +978,7 @@ static int noorder_map(struct dm_target *ti, struct bio *bio)
  * allow; true when some are left.  Caller: the worker, destage_mutex held
  * (the batches that make the space cannot run meanwhile).
  */
-static bool no_run_deferred(struct no_c *c)
+static bool nord_run_deferred(struct nord_c *c)
 {
 	struct bio *bio;
 
@@ -986,14 +992,14 @@ static bool no_run_deferred(struct no_c *c)
 		if (!bio)
 			return false;
 
-		switch (no_map_bio(c, bio, true)) {
+		switch (nord_map_bio(c, bio, true)) {
 		case DM_MAPIO_REMAPPED:
 			dm_submit_bio_remap(bio, NULL);
 			break;
 		case DM_MAPIO_KILL:
 			bio_io_error(bio);
 			break;
-		case NO_MAPIO_RETRY:
+		case NORD_MAPIO_RETRY:
 			return true;
 		default:
 			break;		/* DM_MAPIO_SUBMITTED: ended or held */
@@ -1003,13 +1009,13 @@ static bool no_run_deferred(struct no_c *c)
 
 /* ---- table ------------------------------------------------------------ */
 
-static int no_parse_feature(void *ctx, unsigned int f, const char *val,
-			    struct dm_target *ti)
+static int nord_parse_feature(void *ctx, unsigned int f, const char *val,
+			      struct dm_target *ti)
 {
-	struct no_c *c = ctx;
+	struct nord_c *c = ctx;
 
 	switch (f) {
-	case NO_FEAT_FLUSH:
+	case NORD_FEAT_FLUSH:
 		if (!strcasecmp(val, "honor")) {
 			c->honor = true;
 		} else if (!strcasecmp(val, "ignore")) {
@@ -1019,27 +1025,27 @@ static int no_parse_feature(void *ctx, unsigned int f, const char *val,
 			return -EINVAL;
 		}
 		return 0;
-	case NO_FEAT_ORDER:
-		for (c->order = NO_FIFO; c->order <= NO_REVERSE; c->order++)
-			if (!strcasecmp(val, no_order_names[c->order]))
+	case NORD_FEAT_ORDER:
+		for (c->order = NORD_FIFO; c->order <= NORD_REVERSE; c->order++)
+			if (!strcasecmp(val, nord_order_names[c->order]))
 				return 0;
 		ti->error = "order must be fifo, random or reverse";
 		return -EINVAL;
-	case NO_FEAT_SEED:
-		if (no_parse_u64(val, &c->seed)) {
+	case NORD_FEAT_SEED:
+		if (nord_parse_u64(val, &c->seed)) {
 			ti->error = "Invalid seed";
 			return -EINVAL;
 		}
 		return 0;
-	case NO_FEAT_CACHE_MB:
-		if (no_parse_uint(val, NO_MAX_CACHE_MB, &c->cache_mb) ||
+	case NORD_FEAT_CACHE_MB:
+		if (nord_parse_uint(val, NORD_MAX_CACHE_MB, &c->cache_mb) ||
 		    !c->cache_mb) {
 			ti->error = "cache_mb must be 1-1048576";
 			return -EINVAL;
 		}
 		return 0;
-	case NO_FEAT_DESTAGE_MS:
-		if (no_parse_uint(val, NO_MAX_DESTAGE_MS, &c->destage_ms)) {
+	case NORD_FEAT_DESTAGE_MS:
+		if (nord_parse_uint(val, NORD_MAX_DESTAGE_MS, &c->destage_ms)) {
 			ti->error = "destage_ms must be 0-3600000";
 			return -EINVAL;
 		}
@@ -1049,46 +1055,46 @@ static int no_parse_feature(void *ctx, unsigned int f, const char *val,
 	}
 }
 
-static int no_parse_features(struct dm_arg_set *as, struct no_c *c,
-			     struct dm_target *ti)
+static int nord_parse_features(struct dm_arg_set *as, struct nord_c *c,
+			       struct dm_target *ti)
 {
-	return strict_read_features(as, no_feature_names, NO_NR_FEATURES,
+	return strict_read_features(as, nord_feature_names, NORD_NR_FEATURES,
 				    "Unrecognised feature (flush, order, seed, cache_mb, destage_ms)",
-				    no_parse_feature, c, c->features,
+				    nord_parse_feature, c, c->features,
 				    &c->nr_features, ti);
 }
 
 static void noorder_dtr(struct dm_target *ti)
 {
-	struct no_c *c = ti->private;
-	struct no_rec *rec, *tmp;
+	struct nord_c *c = ti->private;
+	struct nord_rec *rec, *tmp;
 	struct rb_node *node;
 
-	no_log_debugfs_remove(c);	/* waits for readers */
+	nord_log_debugfs_remove(c);	/* waits for readers */
 	if (c->wq) {
 		WRITE_ONCE(c->suspended, true);
 		cancel_delayed_work_sync(&c->dwork);
 		destroy_workqueue(c->wq);
 	}
-	no_fail_deferred(c);	/* none: dm waited for them before suspend */
+	nord_fail_deferred(c);	/* none: dm waited for them before suspend */
 	if (mempool_initialized(&c->page_pool)) {
 		/* Normally empty: postsuspend drained the cache. */
 		list_for_each_entry_safe(rec, tmp, &c->pending, list) {
 			list_del(&rec->list);
-			no_rec_put(rec);
+			nord_rec_put(rec);
 		}
 		while ((node = rb_first(&c->blocks))) {
 			rb_erase(node, &c->blocks);
 			mempool_free(node, &c->blk_pool);
 		}
 		mutex_lock(&c->log_read_mutex);
-		no_log_clear(c, NO_LOG_OFF);
+		nord_log_clear(c, NORD_LOG_OFF);
 		mutex_unlock(&c->log_read_mutex);
 	}
 	mempool_exit(&c->rec_pool);
 	bioset_exit(&c->bs);
 	mempool_exit(&c->blk_pool);
-	no_pages_drop(c);
+	nord_pages_drop(c);
 	mempool_exit(&c->page_pool);
 	if (c->dev)
 		dm_put_device(ti, c->dev);
@@ -1104,7 +1110,7 @@ static void noorder_dtr(struct dm_target *ti)
 static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as;
-	struct no_c *c;
+	struct nord_c *c;
 	u64 tmp;
 	int r;
 
@@ -1131,12 +1137,12 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	mutex_init(&c->destage_mutex);
 	mutex_init(&c->log_read_mutex);
 	init_completion(&c->batch_done);
-	INIT_DELAYED_WORK(&c->dwork, no_worker);
-	c->cache_mb = NO_DEFAULT_CACHE_MB;
-	c->order = NO_FIFO;
+	INIT_DELAYED_WORK(&c->dwork, nord_worker);
+	c->cache_mb = NORD_DEFAULT_CACHE_MB;
+	c->order = NORD_FIFO;
 	c->suspended = true;
 
-	if (no_parse_u64(argv[1], &tmp) || tmp != (sector_t)tmp ||
+	if (nord_parse_u64(argv[1], &tmp) || tmp != (sector_t)tmp ||
 	    tmp + ti->len < tmp) {
 		ti->error = "Invalid device offset";
 		r = -EINVAL;
@@ -1146,7 +1152,7 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	as.argc = argc - 2;
 	as.argv = argv + 2;
-	r = no_parse_features(&as, c, ti);
+	r = nord_parse_features(&as, c, ti);
 	if (r)
 		goto bad;
 	c->limit_bytes = (u64)c->cache_mb << 20;
@@ -1165,15 +1171,15 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	r = mempool_init_page_pool(&c->page_pool, NO_MIN_PAGES, 0);
+	r = mempool_init_page_pool(&c->page_pool, NORD_MIN_PAGES, 0);
 	if (!r)
-		r = mempool_init_slab_pool(&c->blk_pool, NO_MIN_BLKS,
-					   no_blk_cache);
+		r = mempool_init_slab_pool(&c->blk_pool, NORD_MIN_BLKS,
+					   nord_blk_cache);
 	if (!r)
-		r = mempool_init_kmalloc_pool(&c->rec_pool, NO_MIN_RECS,
-					      no_rec_size(NO_MAX_REC_SECTORS));
+		r = mempool_init_kmalloc_pool(&c->rec_pool, NORD_MIN_RECS,
+					      nord_rec_size(NORD_MAX_REC_SECTORS));
 	if (!r)
-		r = bioset_init(&c->bs, NO_BATCH, 0, BIOSET_NEED_BVECS);
+		r = bioset_init(&c->bs, NORD_BATCH, 0, BIOSET_NEED_BVECS);
 	if (r) {
 		ti->error = "Cannot allocate memory pools";
 		goto bad;
@@ -1186,12 +1192,12 @@ static int noorder_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	no_log_debugfs_add(c);
+	nord_log_debugfs_add(c);
 
 	ti->num_flush_bios = 1;
 	ti->flush_supported = true;	/* we are a volatile write cache */
 	ti->num_discard_bios = 1;
-	ti->per_io_data_size = sizeof(struct no_bio);
+	ti->per_io_data_size = sizeof(struct nord_bio);
 	return 0;
 
 bad:
@@ -1203,23 +1209,23 @@ bad:
 
 static void noorder_postsuspend(struct dm_target *ti)
 {
-	struct no_c *c = ti->private;
+	struct nord_c *c = ti->private;
 	int r;
 
 	WRITE_ONCE(c->suspended, true);
 	cancel_delayed_work_sync(&c->dwork);
 	/* A clean suspend is not a power cut: persist the cache. */
 	if (!READ_ONCE(c->crashed)) {
-		r = no_drain(c);
+		r = nord_drain(c);
 		if (r)
-			DMERR("%s: destage on suspend failed (%d)", no_name(c),
-			      r);
+			DMERR("%s: destage on suspend failed (%d)",
+			      nord_name(c), r);
 	}
 }
 
 static void noorder_resume(struct dm_target *ti)
 {
-	struct no_c *c = ti->private;
+	struct nord_c *c = ti->private;
 
 	WRITE_ONCE(c->suspended, false);
 	c->next_tick = jiffies + msecs_to_jiffies(c->destage_ms);
@@ -1230,10 +1236,13 @@ static void noorder_resume(struct dm_target *ti)
 
 /* ---- messages --------------------------------------------------------- */
 
-static int no_msg_crash(struct no_c *c, unsigned int argc, char **argv,
-			const char **err)
+static int nord_msg_crash(struct nord_c *c, unsigned int argc, char **argv,
+			  const char **err)
 {
-	struct no_crash_policy p = { .keep = NO_KEEP_NONE, .seed = c->seed };
+	struct nord_crash_policy p = {
+		.keep = NORD_KEEP_NONE,
+		.seed = c->seed,
+	};
 	bool seen_keep = false, seen_seed = false;
 	unsigned int i = 1;
 
@@ -1244,17 +1253,17 @@ static int no_msg_crash(struct no_c *c, unsigned int argc, char **argv,
 			seen_keep = true;
 			i += 2;
 			if (!strcasecmp(k, "none")) {
-				p.keep = NO_KEEP_NONE;
+				p.keep = NORD_KEEP_NONE;
 			} else if (!strcasecmp(k, "all")) {
-				p.keep = NO_KEEP_ALL;
+				p.keep = NORD_KEEP_ALL;
 			} else if (!strcasecmp(k, "prefix") && i < argc &&
-				   !no_parse_u64(argv[i], &p.n)) {
-				p.keep = NO_KEEP_PREFIX;
+				   !nord_parse_u64(argv[i], &p.n)) {
+				p.keep = NORD_KEEP_PREFIX;
 				i++;
 			} else if (!strcasecmp(k, "random") && i < argc &&
-				   !no_parse_u64(argv[i], &p.n) &&
+				   !nord_parse_u64(argv[i], &p.n) &&
 				   p.n <= 1000000) {
-				p.keep = NO_KEEP_RANDOM;
+				p.keep = NORD_KEEP_RANDOM;
 				i++;
 			} else {
 				*err = "keep takes none, all, prefix <n> or random <ppm 0-1000000>";
@@ -1262,7 +1271,7 @@ static int no_msg_crash(struct no_c *c, unsigned int argc, char **argv,
 			}
 		} else if (!strcasecmp(argv[i], "seed") && !seen_seed &&
 			   i + 1 < argc) {
-			if (no_parse_u64(argv[i + 1], &p.seed)) {
+			if (nord_parse_u64(argv[i + 1], &p.seed)) {
 				*err = "Invalid seed";
 				return -EINVAL;
 			}
@@ -1273,7 +1282,7 @@ static int no_msg_crash(struct no_c *c, unsigned int argc, char **argv,
 			return -EINVAL;
 		}
 	}
-	if (no_crash(c, &p) == -EBUSY) {
+	if (nord_crash(c, &p) == -EBUSY) {
 		*err = "Already crashed (revive first)";
 		return -EBUSY;
 	}
@@ -1283,14 +1292,14 @@ static int no_msg_crash(struct no_c *c, unsigned int argc, char **argv,
 static int noorder_message(struct dm_target *ti, unsigned int argc,
 			   char **argv, char *result, unsigned int maxlen)
 {
-	struct no_c *c = ti->private;
+	struct nord_c *c = ti->private;
 	const char *err = "Unknown message (crash, revive, drain, log)";
 	int r = -EINVAL;
 
 	if (!argc)
 		goto out;
 	if (!strcasecmp(argv[0], "crash")) {
-		r = no_msg_crash(c, argc, argv, &err);
+		r = nord_msg_crash(c, argc, argv, &err);
 	} else if (!strcasecmp(argv[0], "revive") && argc == 1) {
 		spin_lock(&c->lock);
 		if (c->crashed) {
@@ -1301,22 +1310,22 @@ static int noorder_message(struct dm_target *ti, unsigned int argc,
 		}
 		spin_unlock(&c->lock);
 	} else if (!strcasecmp(argv[0], "drain") && argc == 1) {
-		r = no_drain(c);
+		r = nord_drain(c);
 		if (r)
 			err = r == -EIO ? "Crashed or a destage write failed" :
 					  "Flushing the device below failed";
 	} else if (!strcasecmp(argv[0], "log")) {
-		r = no_msg_log(c, argc, argv, result, maxlen, &err);
+		r = nord_msg_log(c, argc, argv, result, maxlen, &err);
 	}
 out:
 	if (r < 0)
-		DMWARN("%s: %s: %s", no_name(c), argc ? argv[0] : "", err);
+		DMWARN("%s: %s: %s", nord_name(c), argc ? argv[0] : "", err);
 	return r;
 }
 
 /* ---- status ----------------------------------------------------------- */
 
-static void no_emit_table(struct no_c *c, char *result, unsigned int maxlen)
+static void nord_emit_table(struct nord_c *c, char *result, unsigned int maxlen)
 {
 	unsigned int i, sz = 0;
 
@@ -1325,19 +1334,19 @@ static void no_emit_table(struct no_c *c, char *result, unsigned int maxlen)
 		return;
 	DMEMIT(" %u", 2 * c->nr_features);
 	for (i = 0; i < c->nr_features; i++) {
-		const char *n = no_feature_names[c->features[i]];
+		const char *n = nord_feature_names[c->features[i]];
 
 		switch (c->features[i]) {
-		case NO_FEAT_FLUSH:
+		case NORD_FEAT_FLUSH:
 			DMEMIT(" %s %s", n, c->honor ? "honor" : "ignore");
 			break;
-		case NO_FEAT_ORDER:
-			DMEMIT(" %s %s", n, no_order_names[c->order]);
+		case NORD_FEAT_ORDER:
+			DMEMIT(" %s %s", n, nord_order_names[c->order]);
 			break;
-		case NO_FEAT_SEED:
+		case NORD_FEAT_SEED:
 			DMEMIT(" %s %llu", n, (unsigned long long)c->seed);
 			break;
-		case NO_FEAT_CACHE_MB:
+		case NORD_FEAT_CACHE_MB:
 			DMEMIT(" %s %u", n, c->cache_mb);
 			break;
 		default:
@@ -1347,58 +1356,58 @@ static void no_emit_table(struct no_c *c, char *result, unsigned int maxlen)
 	}
 }
 
-static void no_emit_info(struct no_c *c, char *result, unsigned int maxlen)
+static void nord_emit_info(struct nord_c *c, char *result, unsigned int maxlen)
 {
 	static const unsigned char kinds[] = { STATUS_NOORDER(DMST_KIND) };
-	struct dm_status_val v[NO_STATUS_NR] = { };
+	struct dm_status_val v[NORD_STATUS_NR] = { };
 	unsigned int sz = 0;
-	struct no_stats st;
+	struct nord_stats st;
 	bool crashed;
-	enum no_log_state ls;
+	enum nord_log_state ls;
 
-	BUILD_BUG_ON(ARRAY_SIZE(kinds) != NO_STATUS_NR);
+	BUILD_BUG_ON(ARRAY_SIZE(kinds) != NORD_STATUS_NR);
 	spin_lock(&c->lock);
 	st = c->st;
-	v[NO_STATUS_cached_writes].a = c->nr_pending;
-	v[NO_STATUS_cached_bytes].a = c->cached_bytes;
-	v[NO_STATUS_cached_bytes_max].a = c->cached_bytes_max;
-	v[NO_STATUS_cached_blocks].a = c->nr_blks;
+	v[NORD_STATUS_cached_writes].a = c->nr_pending;
+	v[NORD_STATUS_cached_bytes].a = c->cached_bytes;
+	v[NORD_STATUS_cached_bytes_max].a = c->cached_bytes_max;
+	v[NORD_STATUS_cached_blocks].a = c->nr_blks;
 	crashed = c->crashed;
 	ls = c->log_state;
-	v[NO_STATUS_log_records].a = c->log_records;
-	v[NO_STATUS_log_bytes].a = c->log_bytes;
+	v[NORD_STATUS_log_records].a = c->log_records;
+	v[NORD_STATUS_log_bytes].a = c->log_bytes;
 	spin_unlock(&c->lock);
 
-	v[NO_STATUS_reads].a = st.reads;
-	v[NO_STATUS_writes].a = st.writes;
-	v[NO_STATUS_read_hits].a = st.read_hits;
-	v[NO_STATUS_destaged].a = st.destaged;
-	v[NO_STATUS_flushes].a = st.flushes;
-	v[NO_STATUS_flushes_ignored].a = st.flushes_ignored;
-	v[NO_STATUS_fuas].a = st.fuas;
-	v[NO_STATUS_fuas_ignored].a = st.fuas_ignored;
-	v[NO_STATUS_discards].a = st.discards;
-	v[NO_STATUS_crash_kept].a = st.crash_kept;
-	v[NO_STATUS_crash_dropped].a = st.crash_dropped;
-	v[NO_STATUS_flush].w = c->honor ? "honor" : "ignore";
-	v[NO_STATUS_crash_state].w = crashed ? "crashed" : "live";
-	v[NO_STATUS_log_state].w = no_log_state_names[ls];
-	v[NO_STATUS_deferred].a = st.deferred;
-	dm_status_emit(result, maxlen, &sz, kinds, v, NO_STATUS_NR);
+	v[NORD_STATUS_reads].a = st.reads;
+	v[NORD_STATUS_writes].a = st.writes;
+	v[NORD_STATUS_read_hits].a = st.read_hits;
+	v[NORD_STATUS_destaged].a = st.destaged;
+	v[NORD_STATUS_flushes].a = st.flushes;
+	v[NORD_STATUS_flushes_ignored].a = st.flushes_ignored;
+	v[NORD_STATUS_fuas].a = st.fuas;
+	v[NORD_STATUS_fuas_ignored].a = st.fuas_ignored;
+	v[NORD_STATUS_discards].a = st.discards;
+	v[NORD_STATUS_crash_kept].a = st.crash_kept;
+	v[NORD_STATUS_crash_dropped].a = st.crash_dropped;
+	v[NORD_STATUS_flush].w = c->honor ? "honor" : "ignore";
+	v[NORD_STATUS_crash_state].w = crashed ? "crashed" : "live";
+	v[NORD_STATUS_log_state].w = nord_log_state_names[ls];
+	v[NORD_STATUS_deferred].a = st.deferred;
+	dm_status_emit(result, maxlen, &sz, kinds, v, NORD_STATUS_NR);
 }
 
 static void noorder_status(struct dm_target *ti, status_type_t type,
 			   unsigned int status_flags, char *result,
 			   unsigned int maxlen)
 {
-	struct no_c *c = ti->private;
+	struct nord_c *c = ti->private;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		no_emit_info(c, result, maxlen);
+		nord_emit_info(c, result, maxlen);
 		break;
 	case STATUSTYPE_TABLE:
-		no_emit_table(c, result, maxlen);
+		nord_emit_table(c, result, maxlen);
 		break;
 	case STATUSTYPE_IMA:
 		result[0] = '\0';
@@ -1409,7 +1418,7 @@ static void noorder_status(struct dm_target *ti, status_type_t type,
 static int noorder_iterate_devices(struct dm_target *ti,
 				   iterate_devices_callout_fn fn, void *data)
 {
-	struct no_c *c = ti->private;
+	struct nord_c *c = ti->private;
 
 	return fn(ti, c->dev, c->start, ti->len, data);
 }
@@ -1434,15 +1443,15 @@ static int __init dm_noorder_init(void)
 
 	/* The log's record header is an ABI: crashtest reads it. */
 	BUILD_BUG_ON(sizeof(struct noorder_log_rec) != NOORDER_LOG_REC_SIZE);
-	no_blk_cache = KMEM_CACHE(no_blk, 0);
-	if (!no_blk_cache)
+	nord_blk_cache = KMEM_CACHE(nord_blk, 0);
+	if (!nord_blk_cache)
 		return -ENOMEM;
-	no_log_debugfs_init();
+	nord_log_debugfs_init();
 	r = dm_register_target(&noorder_target);
 	if (r < 0) {
 		DMERR("register failed %d", r);
-		no_log_debugfs_exit();
-		kmem_cache_destroy(no_blk_cache);
+		nord_log_debugfs_exit();
+		kmem_cache_destroy(nord_blk_cache);
 	}
 	return r;
 }
@@ -1450,8 +1459,8 @@ static int __init dm_noorder_init(void)
 static void __exit dm_noorder_exit(void)
 {
 	dm_unregister_target(&noorder_target);
-	no_log_debugfs_exit();
-	kmem_cache_destroy(no_blk_cache);
+	nord_log_debugfs_exit();
+	kmem_cache_destroy(nord_blk_cache);
 }
 
 module_init(dm_noorder_init);

@@ -31,30 +31,30 @@
 
 #define DM_MSG_PREFIX "noorder"
 
-#define NO_BLK_SHIFT		3	/* 8 sectors (4 KiB) per index node */
-#define NO_BLK_SECTORS		(1U << NO_BLK_SHIFT)
-#define NO_MAX_REC_SECTORS	2048	/* 1 MiB: longer bios are split */
-#define NO_BATCH		64	/* writes destaged per batch */
-#define NO_MIN_PAGES		256	/* page reserve for cache copies */
-#define NO_MIN_BLKS		64	/* index node reserve */
-#define NO_MIN_RECS		16	/* record reserve (of the largest size) */
-#define NO_DEFAULT_CACHE_MB	64
-#define NO_MAX_CACHE_MB		(1U << 20)
-#define NO_DEFAULT_LOG_MB	64
-#define NO_MAX_LOG_MB		(1U << 20)
-#define NO_MAX_DESTAGE_MS	3600000
+#define NORD_BLK_SHIFT		3	/* 8 sectors (4 KiB) per index node */
+#define NORD_BLK_SECTORS		(1U << NORD_BLK_SHIFT)
+#define NORD_MAX_REC_SECTORS	2048	/* 1 MiB: longer bios are split */
+#define NORD_BATCH		64	/* writes destaged per batch */
+#define NORD_MIN_PAGES		256	/* page reserve for cache copies */
+#define NORD_MIN_BLKS		64	/* index node reserve */
+#define NORD_MIN_RECS		16	/* record reserve (of the largest size) */
+#define NORD_DEFAULT_CACHE_MB	64
+#define NORD_MAX_CACHE_MB		(1U << 20)
+#define NORD_DEFAULT_LOG_MB	64
+#define NORD_MAX_LOG_MB		(1U << 20)
+#define NORD_MAX_DESTAGE_MS	3600000
 
-enum no_order { NO_FIFO, NO_RANDOM, NO_REVERSE };
+enum nord_order { NORD_FIFO, NORD_RANDOM, NORD_REVERSE };
 
-enum no_feature {
-	NO_FEAT_FLUSH, NO_FEAT_ORDER, NO_FEAT_SEED, NO_FEAT_CACHE_MB,
-	NO_FEAT_DESTAGE_MS, NO_NR_FEATURES
+enum nord_feature {
+	NORD_FEAT_FLUSH, NORD_FEAT_ORDER, NORD_FEAT_SEED, NORD_FEAT_CACHE_MB,
+	NORD_FEAT_DESTAGE_MS, NORD_NR_FEATURES
 };
 
-enum no_log_state { NO_LOG_OFF, NO_LOG_ON, NO_LOG_OVERFLOW };
+enum nord_log_state { NORD_LOG_OFF, NORD_LOG_ON, NORD_LOG_OVERFLOW };
 
-/* Counters shown by status, all guarded by no_c.lock. */
-struct no_stats {
+/* Counters shown by status, all guarded by nord_c.lock. */
+struct nord_stats {
 	u64 reads;
 	u64 writes;
 	u64 read_hits;
@@ -70,11 +70,11 @@ struct no_stats {
 };
 
 /* One cached write: an immutable copy of its data. */
-struct no_rec {
-	struct list_head list;		/* no_c.pending, by seq; no_c.lock */
+struct nord_rec {
+	struct list_head list;		/* nord_c.pending by seq; nord_c.lock */
 	struct kref ref;		/* one for the cache, one per log entry */
-	struct no_c *c;
-	bool pooled;			/* from no_c.rec_pool, not the slab */
+	struct nord_c *c;
+	bool pooled;			/* from nord_c.rec_pool, not the slab */
 	u64 seq;			/* submission order among writes */
 	sector_t sector;		/* first sector, relative to the target */
 	unsigned int nr_sectors;
@@ -84,9 +84,9 @@ struct no_rec {
 };
 
 /* The size of a record of @nr_sectors: pages, then the bitmap wmap. */
-static inline size_t no_rec_size(unsigned int nr_sectors)
+static inline size_t nord_rec_size(unsigned int nr_sectors)
 {
-	struct no_rec *rec;
+	struct nord_rec *rec;
 
 	return struct_size(rec, pages,
 			   DIV_ROUND_UP(nr_sectors << SECTOR_SHIFT, PAGE_SIZE)) +
@@ -94,41 +94,41 @@ static inline size_t no_rec_size(unsigned int nr_sectors)
 }
 
 /* Index node: the newest cached write of each sector of a 4 KiB block. */
-struct no_blk {
+struct nord_blk {
 	union {
-		struct rb_node node;	/* no_c.blocks; no_c.lock */
+		struct rb_node node;	/* nord_c.blocks; nord_c.lock */
 		struct list_head link;	/* spare, or freed from the tree */
 	};
-	sector_t blk;			/* relative sector >> NO_BLK_SHIFT */
-	struct no_rec *src[NO_BLK_SECTORS];
+	sector_t blk;			/* relative sector >> NORD_BLK_SHIFT */
+	struct nord_rec *src[NORD_BLK_SECTORS];
 };
 
 /* One logged event, waiting to be read through debugfs. */
-struct no_logent {
-	struct list_head list;		/* no_c.log; no_c.lock */
+struct nord_logent {
+	struct list_head list;		/* nord_c.log; nord_c.lock */
 	struct noorder_log_rec hdr;
-	struct no_rec *rec;		/* WRITE: its data, referenced */
+	struct nord_rec *rec;		/* WRITE: its data, referenced */
 };
 
 /* Per-bio data: a FLUSH or FUA write waiting for destage (honor). */
-struct no_bio {
-	struct list_head list;		/* no_c.flush_waiters; no_c.lock */
+struct nord_bio {
+	struct list_head list;		/* nord_c.flush_waiters; nord_c.lock */
 	u64 upto;			/* every write with seq <= upto */
 };
 
-struct no_c {
+struct nord_c {
 	struct dm_target *ti;
 	struct dm_dev *dev;
 	sector_t start;
 
 	/* table */
 	bool honor;
-	enum no_order order;
+	enum nord_order order;
 	u64 seed;
 	unsigned int cache_mb;
 	unsigned int destage_ms;
 	unsigned int nr_features;
-	u8 features[NO_NR_FEATURES];	/* enum no_feature, in table order */
+	u8 features[NORD_NR_FEATURES];	/* enum nord_feature, in table order */
 
 	spinlock_t lock;		/* guards everything below to "end" */
 	bool crashed;
@@ -142,15 +142,15 @@ struct no_c {
 	unsigned long nr_pending;
 	unsigned long nr_blks;
 	struct list_head pending;	/* writes not yet on the device below */
-	struct rb_root blocks;		/* no_blk index for reads */
-	struct list_head flush_waiters;	/* no_bio of held FLUSH/FUA bios */
+	struct rb_root blocks;		/* nord_blk index for reads */
+	struct list_head flush_waiters;	/* nord_bio of held FLUSH/FUA bios */
 	struct bio_list deferred;	/* bios for the worker to map, in order */
 	bool deferring;			/* deferred, or the worker maps one */
 	struct rnd_state order_rnd;	/* order random */
-	struct no_stats st;
+	struct nord_stats st;
 	bool wb_err;			/* a destage write failed */
 	/* log */
-	enum no_log_state log_state;
+	enum nord_log_state log_state;
 	u64 log_seq;
 	u64 log_bytes;			/* headers and data not yet read */
 	u64 log_records;
@@ -174,59 +174,59 @@ struct no_c {
 	unsigned long nr_free;
 	unsigned long max_free;		/* the cache's size in pages */
 	mempool_t blk_pool;
-	mempool_t rec_pool;		/* no_rec of NO_MAX_REC_SECTORS */
+	mempool_t rec_pool;		/* nord_rec of NORD_MAX_REC_SECTORS */
 	struct bio_set bs;
 
 	struct mutex log_read_mutex;	/* guards log_cur and log_pos */
-	struct no_logent *log_cur;	/* entry being read */
+	struct nord_logent *log_cur;	/* entry being read */
 	u64 log_pos;			/* bytes of log_cur already read */
 	struct dentry *dbg_dir;
 	char dbg_name[32];
 };
 
-static inline const char *no_name(struct no_c *c)
+static inline const char *nord_name(struct nord_c *c)
 {
 	return dm_device_name(dm_table_get_md(c->ti->table));
 }
 
 /* Decimal only; refuses junk, signs and overflow (kstrtoull's checks). */
-static inline int no_parse_u64(const char *s, u64 *v)
+static inline int nord_parse_u64(const char *s, u64 *v)
 {
 	if (!isdigit(*s))
 		return -EINVAL;
 	return kstrtoull(s, 10, v) ? -EINVAL : 0;
 }
 
-static inline int no_parse_uint(const char *s, unsigned int max,
-				unsigned int *v)
+static inline int nord_parse_uint(const char *s, unsigned int max,
+				  unsigned int *v)
 {
 	u64 t;
 
-	if (no_parse_u64(s, &t) || t > max)
+	if (nord_parse_u64(s, &t) || t > max)
 		return -EINVAL;
 	*v = t;
 	return 0;
 }
 
 /* rec.c: cached writes */
-struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
-			    sector_t sector, unsigned int nr_sectors);
-void no_rec_put(struct no_rec *rec);
-void no_rec_read_sector(struct no_rec *rec, sector_t s, char *dst);
-void no_pages_drop(struct no_c *c);
+struct nord_rec *nord_rec_alloc(struct nord_c *c, struct bio *bio,
+				sector_t sector, unsigned int nr_sectors);
+void nord_rec_put(struct nord_rec *rec);
+void nord_rec_read_sector(struct nord_rec *rec, sector_t s, char *dst);
+void nord_pages_drop(struct nord_c *c);
 
 /* log.c: the log */
-struct no_logent *no_logent_alloc(struct no_c *c);
-struct no_logent *__no_log_add(struct no_c *c, struct no_logent *e,
-			       enum noorder_log_type type, u32 flags,
+struct nord_logent *nord_logent_alloc(struct nord_c *c);
+struct nord_logent *__nord_log_add(struct nord_c *c, struct nord_logent *e,
+				   enum noorder_log_type type, u32 flags,
 			       sector_t sector, u64 nr_sectors,
-			       struct no_rec *rec);
-void no_log_clear(struct no_c *c, enum no_log_state state);
-int no_msg_log(struct no_c *c, unsigned int argc, char **argv,
-	       char *result, unsigned int maxlen, const char **err);
-void no_log_debugfs_add(struct no_c *c);
-void no_log_debugfs_remove(struct no_c *c);
-void no_log_debugfs_init(void);
-void no_log_debugfs_exit(void);
+			       struct nord_rec *rec);
+void nord_log_clear(struct nord_c *c, enum nord_log_state state);
+int nord_msg_log(struct nord_c *c, unsigned int argc, char **argv,
+		 char *result, unsigned int maxlen, const char **err);
+void nord_log_debugfs_add(struct nord_c *c);
+void nord_log_debugfs_remove(struct nord_c *c);
+void nord_log_debugfs_init(void);
+void nord_log_debugfs_exit(void);
 
 #endif /* DM_NOORDER_INTERNAL_H */

@@ -2,7 +2,7 @@
 /*
  * dm-noorder: cached writes.
  *
- * Each write is copied into a no_rec, an immutable copy of its data that
+ * Each write is copied into a nord_rec, an immutable copy of its data that
  * the cache and the log entries share by reference; the pages of copies
  * that were destaged are kept for the next writes.
  */
@@ -20,7 +20,7 @@
  * it hands out (init_on_alloc), which cost more than the copy itself.
  * Then a new page, then the pool's reserve, or NULL: nothing here waits.
  */
-static struct page *no_page_get(struct no_c *c)
+static struct page *nord_page_get(struct nord_c *c)
 {
 	struct page *page = NULL;
 
@@ -38,7 +38,7 @@ static struct page *no_page_get(struct no_c *c)
 	return page ? page : mempool_alloc(&c->page_pool, GFP_NOWAIT | __GFP_NOWARN);
 }
 
-static void no_page_put(struct no_c *c, struct page *page)
+static void nord_page_put(struct nord_c *c, struct page *page)
 {
 	spin_lock(&c->free_lock);
 	if (c->nr_free < c->max_free) {
@@ -51,7 +51,7 @@ static void no_page_put(struct no_c *c, struct page *page)
 		mempool_free(page, &c->page_pool);
 }
 
-void no_pages_drop(struct no_c *c)
+void nord_pages_drop(struct nord_c *c)
 {
 	struct page *page, *tmp;
 
@@ -62,44 +62,44 @@ void no_pages_drop(struct no_c *c)
 	c->nr_free = 0;
 }
 
-static void no_rec_release(struct kref *ref)
+static void nord_rec_release(struct kref *ref)
 {
-	struct no_rec *rec = container_of(ref, struct no_rec, ref);
+	struct nord_rec *rec = container_of(ref, struct nord_rec, ref);
 	unsigned int i;
 
 	for (i = 0; i < rec->nr_pages; i++)
-		no_page_put(rec->c, rec->pages[i]);
+		nord_page_put(rec->c, rec->pages[i]);
 	if (rec->pooled)
 		mempool_free(rec, &rec->c->rec_pool);
 	else
 		kfree(rec);
 }
 
-void no_rec_put(struct no_rec *rec)
+void nord_rec_put(struct nord_rec *rec)
 {
-	kref_put(&rec->ref, no_rec_release);
+	kref_put(&rec->ref, nord_rec_release);
 }
 
 /*
  * Allocates a record for @nr_sectors and copies @bio's data into it, or
  * returns NULL without waiting when memory is short: the record comes
  * from the slab or else from rec_pool's reserve, each page from
- * no_page_get().  The caller defers the write and retries once destage
+ * nord_page_get().  The caller defers the write and retries once destage
  * has returned pages and records (noorder.c, "deferred writes").
  */
-struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
-			    sector_t sector, unsigned int nr_sectors)
+struct nord_rec *nord_rec_alloc(struct nord_c *c, struct bio *bio,
+				sector_t sector, unsigned int nr_sectors)
 {
 	unsigned int nr_pages = DIV_ROUND_UP(nr_sectors << SECTOR_SHIFT,
 					     PAGE_SIZE);
 	struct bvec_iter iter;
 	struct bio_vec bv;
-	struct no_rec *rec;
+	struct nord_rec *rec;
 	size_t off = 0;
 	unsigned int i;
 	bool pooled = false;
 
-	rec = kmalloc(no_rec_size(nr_sectors),
+	rec = kmalloc(nord_rec_size(nr_sectors),
 		      GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
 	if (!rec) {
 		rec = mempool_alloc(&c->rec_pool, GFP_NOWAIT | __GFP_NOWARN);
@@ -116,9 +116,9 @@ struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
 	rec->nr_pages = 0;
 	rec->wmap = (unsigned long *)&rec->pages[nr_pages];
 	for (i = 0; i < nr_pages; i++) {
-		rec->pages[i] = no_page_get(c);
+		rec->pages[i] = nord_page_get(c);
 		if (!rec->pages[i]) {
-			no_rec_put(rec);	/* puts the pages it has */
+			nord_rec_put(rec);	/* puts the pages it has */
 			return NULL;
 		}
 		rec->nr_pages++;
@@ -145,7 +145,7 @@ struct no_rec *no_rec_alloc(struct no_c *c, struct bio *bio,
 }
 
 /* Copies sector @s of @rec to @dst. */
-void no_rec_read_sector(struct no_rec *rec, sector_t s, char *dst)
+void nord_rec_read_sector(struct nord_rec *rec, sector_t s, char *dst)
 {
 	size_t off = (size_t)(s - rec->sector) << SECTOR_SHIFT;
 	char *src = kmap_local_page(rec->pages[off >> PAGE_SHIFT]);

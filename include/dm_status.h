@@ -73,11 +73,11 @@ enum dm_status_kind {
 
 /* Word indexes on a line: FI_STATUS_reads ... FI_STATUS_NR, etc. */
 #define DMST_FI_IDX(n, k, w)	FI_STATUS_##n,
-#define DMST_NO_IDX(n, k, w)	NO_STATUS_##n,
+#define DMST_NORD_IDX(n, k, w)	NORD_STATUS_##n,
 #define DMST_SP_IDX(n, k, w)	SP_STATUS_##n,
 #define DMST_SV_IDX(n, k, w)	SV_STATUS_##n,
 enum { STATUS_FAULTINJ(DMST_FI_IDX) FI_STATUS_NR };
-enum { STATUS_NOORDER(DMST_NO_IDX) NO_STATUS_NR };
+enum { STATUS_NOORDER(DMST_NORD_IDX) NORD_STATUS_NR };
 enum { STATUS_SUBSIST_POOL(DMST_SP_IDX) SP_STATUS_NR };
 enum { STATUS_SUBSIST_VDISK(DMST_SV_IDX) SV_STATUS_NR };
 

@@ -184,11 +184,11 @@ static void test_indexes(void **state)
 	assert_int_equal(FI_STATUS_NR, 11);
 	assert_int_equal(FI_STATUS_crash_state, 7);
 	assert_int_equal(FI_STATUS_nr_rules, 10);
-	assert_int_equal(NO_STATUS_NR, 21);
-	assert_int_equal(NO_STATUS_flush, 14);
-	assert_int_equal(NO_STATUS_crash_state, 15);
-	assert_int_equal(NO_STATUS_cached_bytes_max, 19);
-	assert_int_equal(NO_STATUS_deferred, 20);
+	assert_int_equal(NORD_STATUS_NR, 21);
+	assert_int_equal(NORD_STATUS_flush, 14);
+	assert_int_equal(NORD_STATUS_crash_state, 15);
+	assert_int_equal(NORD_STATUS_cached_bytes_max, 19);
+	assert_int_equal(NORD_STATUS_deferred, 20);
 	assert_int_equal(SP_STATUS_NR, 17);
 	assert_int_equal(SP_STATUS_usage, 1);
 	assert_int_equal(SV_STATUS_NR, 8);

@@ -326,14 +326,14 @@ int ct_record_main(int argc, char **argv)
 		ct_err("record: %s", err);
 		goto out;
 	}
-	if (ct_word(sts.params, NO_STATUS_flush, word, sizeof(word)) ||
+	if (ct_word(sts.params, NORD_STATUS_flush, word, sizeof(word)) ||
 	    (strcmp(word, "honor") && strcmp(word, "ignore"))) {
 		ct_err("record: %s: cannot read the flush mode in its status \"%s\" (a different dm-noorder version?)",
 		       dev, sts.params);
 		goto out;
 	}
 	m.flush = !strcmp(word, "honor") ? CT_FLUSH_HONOR : CT_FLUSH_IGNORE;
-	if (!ct_word(sts.params, NO_STATUS_crash_state, word, sizeof(word)) && strcmp(word, "live")) {
+	if (!ct_word(sts.params, NORD_STATUS_crash_state, word, sizeof(word)) && strcmp(word, "live")) {
 		ct_err("record: %s is %s: revive it first (dmsetup message %s 0 revive)",
 		       dev, word, dev);
 		goto out;
