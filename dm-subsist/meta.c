@@ -160,7 +160,19 @@ static void ss_end_waiters(struct bio_list *waiters, blk_status_t st)
 	}
 }
 
-int ss_commit(struct ss_pool *p)
+/*
+ * Commits the dirty map entries.  Its I/O goes straight to the devices
+ * of the pool's tables (p->data, p->meta), never through the pool's dm
+ * device: the commit at postsuspend runs while that device is suspended,
+ * and I/O sent through it would wait for the resume.  So that nothing
+ * reaches the data device while the pool is suspended, a commit asked
+ * for in the background (@now false: the worker, the periodic commit, a
+ * vdisk flush) waits for the resume: it returns -EAGAIN and leaves the
+ * flushes waiting for it queued (the resume commits).  With no pool table
+ * bound (another target loaded into the pool device) nothing can be
+ * written: -ENODEV, and the waiting flushes fail.
+ */
+int ss_commit(struct ss_pool *p, bool now)
 {
 	struct ss_meta *mt = p->mt;
 	struct bio_list waiters;
@@ -172,6 +184,18 @@ int ss_commit(struct ss_pool *p)
 
 	bio_list_init(&waiters);
 	mutex_lock(&p->commit_mutex);
+	if (!p->data) {
+		spin_lock_irq(&p->lock);
+		bio_list_merge(&waiters, &p->commit_waiters);
+		bio_list_init(&p->commit_waiters);
+		spin_unlock_irq(&p->lock);
+		r = -ENODEV;
+		goto out;
+	}
+	if (p->suspended && !now) {
+		r = -EAGAIN;
+		goto out;
+	}
 	sbbuf = kmalloc(SS_META_BLOCK, GFP_NOIO);
 	if (!sbbuf) {
 		r = -ENOMEM;

@@ -41,6 +41,34 @@
 #define SS_MAX_CACHE	1048576U
 #define SS_DISCARD_BATCH 1024U
 
+/*
+ * The I/O path, as dm-thin's: a vdisk remaps its bios to its pool's dm
+ * device (vc->pool_dev, sectors in data-device space) and the pool target
+ * passes them on to the data device.  So suspending the pool holds vdisk
+ * I/O in dm core, and the pool's dm device accounts for it.  The pool
+ * device is a read-only handle for everyone else: its map kills writes
+ * that do not carry SS_REQ_VDISK, the mark a vdisk puts on the writes it
+ * sends (REQ_DRV, "for driver use": the block layer and dm clones copy
+ * it, no file system or user space sets it).  The pool target clears it
+ * before passing a write on.  dm core uses REQ_DRV itself for its poll
+ * list of a polled bio entering a dm device, so a marked bio is not
+ * polled (REQ_POLLED cleared): it completes by interrupt.
+ *
+ * The engine's own I/O:
+ * - a candidate's compare read, a read-modify-write's read and every
+ *   data write of the worker go through the pool device too, like vdisk
+ *   bios (ss_block_io(), ss_write_block()): while the pool is suspended
+ *   they wait in dm core, and the worker with them;
+ * - the read cache is filled from completed vdisk reads: no I/O;
+ * - the commit (meta.c) flushes the data device and writes the metadata
+ *   straight to the devices of the pool's table (p->data, p->meta), not
+ *   through the pool device: it runs at postsuspend, when I/O sent
+ *   through the pool device would wait for the resume.  While the pool
+ *   is suspended only that commit (and a "commit" message) writes; the
+ *   periodic commit, a vdisk flush's and the worker's wait for the resume.
+ */
+#define SS_REQ_VDISK	REQ_DRV
+
 static const char * const ss_hash_names[SS_NR_HASHES] = {
 	"crc32c", "xxhash64", "sha256"
 };
@@ -760,25 +788,44 @@ static void ss_bio_copy(struct bio *bio, u8 *buf)
 	}
 }
 
-static int ss_block_io(struct ss_pool *p, blk_opf_t opf, u32 b,
+/* Marks a vdisk bio for the pool device, which passes only marked writes. */
+static void ss_mark(struct bio *bio)
+{
+	if (op_is_write(bio_op(bio)))
+		bio->bi_opf = (bio->bi_opf | SS_REQ_VDISK) & ~REQ_POLLED;
+}
+
+/* Sends @bio to the pool device at data-device sector @sector. */
+static int ss_remap(struct ss_vc *vc, struct bio *bio, sector_t sector)
+{
+	bio_set_dev(bio, vc->pool_dev->bdev);
+	bio->bi_iter.bi_sector = sector;
+	ss_mark(bio);
+	return DM_MAPIO_REMAPPED;
+}
+
+/* One block of the worker's, through the pool device as a vdisk bio. */
+static int ss_block_io(struct ss_vc *vc, blk_opf_t opf, u32 b,
 		       struct page *page)
 {
-	struct bio *bio = bio_alloc(p->data, 1, opf, GFP_NOIO);
+	struct ss_pool *p = vc->pool;
+	struct bio *bio = bio_alloc(vc->pool_dev->bdev, 1, opf, GFP_NOIO);
 	int r;
 
 	bio->bi_iter.bi_sector = (sector_t)b << p->sec_shift;
 	__bio_add_page(bio, page, p->block_size, 0);
+	ss_mark(bio);
 	r = submit_bio_wait(bio);
 	bio_put(bio);
 	return r;
 }
 
 /* Reads physical block @b, from the cache if it is there. */
-static int ss_read_block(struct ss_pool *p, u32 b, struct page *page)
+static int ss_read_block(struct ss_vc *vc, u32 b, struct page *page)
 {
-	if (ss_cache_get(p, b, page_address(page)))
+	if (ss_cache_get(vc->pool, b, page_address(page)))
 		return 0;
-	return ss_block_io(p, REQ_OP_READ, b, page);
+	return ss_block_io(vc, REQ_OP_READ, b, page);
 }
 
 /* ---- completion ------------------------------------------------------- */
@@ -837,10 +884,17 @@ static void ss_complete(struct ss_pool *p, struct bio *bio, blk_status_t st)
 
 /* ---- the slow path: merges, read-modify-write, waiting for space ------ */
 
+/*
+ * Makes freed blocks reusable: commits them (meta_dev), waits for the I/O
+ * that holds them back.  A suspended pool does neither: wait for its
+ * resume first, so that a write waiting for space stays pending instead
+ * of failing with ENOSPC.
+ */
 static void ss_reclaim(struct ss_pool *p)
 {
-	if (p->mt)
-		ss_commit(p);
+	do {
+		wait_event(p->wait, !READ_ONCE(p->suspended));
+	} while (p->mt && ss_commit(p, false) == -EAGAIN);
 	wait_event_timeout(p->wait, READ_ONCE(p->nr_free) ||
 			   !READ_ONCE(p->nr_deferred), HZ / 2);
 }
@@ -901,16 +955,17 @@ static blk_status_t ss_write_block(struct ss_vc *vc, struct bio *bio,
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	if (page) {
-		wb = bio_alloc(p->data, 1, REQ_OP_WRITE, GFP_NOIO);
+		wb = bio_alloc(vc->pool_dev->bdev, 1, REQ_OP_WRITE, GFP_NOIO);
 		__bio_add_page(wb, page, p->block_size, 0);
 	} else {
-		wb = bio_alloc_clone(p->data, bio, GFP_NOIO, &p->bs);
+		wb = bio_alloc_clone(vc->pool_dev->bdev, bio, GFP_NOIO, &p->bs);
 	}
 	wb->bi_opf = REQ_OP_WRITE | (bio->bi_opf & (REQ_META | REQ_PRIO |
 						    REQ_SYNC));
 	if (!p->mt)
 		wb->bi_opf |= bio->bi_opf & REQ_FUA;
 	wb->bi_iter.bi_sector = (sector_t)b << p->sec_shift;
+	ss_mark(wb);
 	r = submit_bio_wait(wb);
 	bio_put(wb);
 	ss_write_done(p, v, pb->g, b, 1, inplace, !r, epoch);
@@ -986,7 +1041,7 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 		tried[ntried++] = b;
 
 		read = ss_candidate_ready(p, b, key) &&
-		       !ss_read_block(p, b, page);
+		       !ss_read_block(vc, b, page);
 		same = read &&
 		       ss_bio_equals(bio, page_address(page), p->block_size);
 		/* Keys equal, data not: a collision, or a stale key? */
@@ -1040,7 +1095,7 @@ static blk_status_t ss_rmw(struct ss_vc *vc, struct bio *bio,
 		epoch = __ss_io_begin(p);
 	spin_unlock_irqrestore(&p->lock, flags);
 	if (cur) {
-		r = ss_read_block(p, cur - 1, page);
+		r = ss_read_block(vc, cur - 1, page);
 		spin_lock_irqsave(&p->lock, flags);
 		__ss_io_end(p, epoch);
 		spin_unlock_irqrestore(&p->lock, flags);
@@ -1139,9 +1194,7 @@ static int ss_map_read(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	pb->kind = SS_IO_READ;
 	pb->pblock = b;
 	pb->iter = bio->bi_iter;
-	bio_set_dev(bio, p->data);
-	bio->bi_iter.bi_sector = ((sector_t)b << p->sec_shift) + off;
-	return DM_MAPIO_REMAPPED;
+	return ss_remap(vc, bio, ((sector_t)b << p->sec_shift) + off);
 }
 
 /* Gives back new blocks reserved by ss_map_write() but not written. */
@@ -1276,9 +1329,7 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 		pb->fua = true;
 		bio->bi_opf &= ~REQ_FUA;
 	}
-	bio_set_dev(bio, p->data);
-	bio->bi_iter.bi_sector = (sector_t)pb->pblock << p->sec_shift;
-	return DM_MAPIO_REMAPPED;
+	return ss_remap(vc, bio, (sector_t)pb->pblock << p->sec_shift);
 }
 
 static int ss_map_discard(struct ss_vc *vc, struct bio *bio)
@@ -1317,10 +1368,10 @@ static int ss_map_none(struct ss_vc *vc, struct bio *bio)
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	}
-	bio_set_dev(bio, p->data);
-	if (bio_sectors(bio))
-		bio->bi_iter.bi_sector += (sector_t)vc->base << p->sec_shift;
-	return DM_MAPIO_REMAPPED;
+	if (!bio_sectors(bio))
+		return ss_remap(vc, bio, 0);
+	return ss_remap(vc, bio, bio->bi_iter.bi_sector +
+			((sector_t)vc->base << p->sec_shift));
 }
 
 static int subsist_map(struct dm_target *ti, struct bio *bio)
@@ -1337,13 +1388,14 @@ static int subsist_map(struct dm_target *ti, struct bio *bio)
 	pb->hashed = false;
 	pb->cache_fill = false;
 
+	/* No pool table (another target in the pool device): nowhere to go. */
+	if (unlikely(!READ_ONCE(p->data)))
+		return DM_MAPIO_KILL;
 	if (p->merge == SS_MERGE_NONE)
 		return ss_map_none(vc, bio);
 	if (bio->bi_opf & REQ_PREFLUSH) {
-		if (!p->mt) {
-			bio_set_dev(bio, p->data);
-			return DM_MAPIO_REMAPPED;
-		}
+		if (!p->mt)
+			return ss_remap(vc, bio, 0);
 		ss_wait_commit(p, bio);
 		return DM_MAPIO_SUBMITTED;
 	}
@@ -1401,7 +1453,7 @@ static int subsist_end_io(struct dm_target *ti, struct bio *bio,
 
 static void ss_commit_work(struct work_struct *work)
 {
-	ss_commit(container_of(work, struct ss_pool, commit_work));
+	ss_commit(container_of(work, struct ss_pool, commit_work), false);
 }
 
 static void ss_periodic(struct work_struct *work)
@@ -1410,7 +1462,7 @@ static void ss_periodic(struct work_struct *work)
 					 periodic);
 
 	if (READ_ONCE(p->nr_dirty) || READ_ONCE(p->nr_pend))
-		ss_commit(p);
+		ss_commit(p, false);
 	queue_delayed_work(p->wq, &p->periodic, HZ);
 }
 
@@ -1470,11 +1522,11 @@ static struct ss_pool *__ss_pool_find(struct mapped_device *md)
 
 static void ss_pool_destroy(struct ss_pool *p)
 {
+	/* The last pool table committed (ss_pool_unbind()). */
 	if (p->wq) {
 		if (p->mt) {
 			cancel_delayed_work_sync(&p->periodic);
 			cancel_work_sync(&p->commit_work);
-			ss_commit(p);
 		}
 		destroy_workqueue(p->wq);
 	}
@@ -1494,10 +1546,6 @@ static void ss_pool_destroy(struct ss_pool *p)
 	kvfree(p->free_bm);
 	if (!IS_ERR_OR_NULL(p->tfm))
 		crypto_free_shash(p->tfm);
-	if (p->meta)
-		blkdev_put(p->meta, FMODE_READ | FMODE_WRITE);
-	if (p->data)
-		blkdev_put(p->data, FMODE_READ | FMODE_WRITE);
 	kfree(p);
 }
 
@@ -1552,7 +1600,38 @@ static size_t ss_pool_memory(struct ss_pool *p)
 	return m;
 }
 
-static struct ss_pool *ss_pool_create(struct ss_pool *tmpl,
+/*
+ * Binds pool table @pc to its pool: the engine's direct I/O (commits, the
+ * metadata) uses the devices of the bound tables.  All tables of one dm
+ * device share one dm_dev per device, so the block devices stay the same
+ * while any of them is bound.
+ */
+static void ss_pool_bind(struct ss_pool *p, struct ss_pc *pc)
+{
+	lockdep_assert_held(&ss_mutex);
+	if (p->nr_tables++)
+		return;
+	mutex_lock(&p->commit_mutex);
+	WRITE_ONCE(p->data, pc->data_dev->bdev);
+	p->meta = pc->meta_dev ? pc->meta_dev->bdev : NULL;
+	mutex_unlock(&p->commit_mutex);
+}
+
+/* The last pool table commits and lets go of the devices. */
+static void ss_pool_unbind(struct ss_pool *p)
+{
+	lockdep_assert_held(&ss_mutex);
+	if (--p->nr_tables)
+		return;
+	if (p->mt)
+		ss_commit(p, true);
+	mutex_lock(&p->commit_mutex);
+	WRITE_ONCE(p->data, NULL);
+	p->meta = NULL;
+	mutex_unlock(&p->commit_mutex);
+}
+
+static struct ss_pool *ss_pool_create(struct ss_pool *tmpl, struct ss_pc *pc,
 				      struct mapped_device *md, char **error)
 {
 	struct ss_pool *p = kmemdup(tmpl, sizeof(*tmpl), GFP_KERNEL);
@@ -1565,8 +1644,10 @@ static struct ss_pool *ss_pool_create(struct ss_pool *tmpl,
 	}
 	p->md = md;
 	p->refs = 1;
+	p->nr_tables = 0;
 	p->data = NULL;
 	p->meta = NULL;
+	p->suspended = false;
 	p->mt = NULL;
 	snprintf(p->name, sizeof(p->name), "%u:%u",
 		 MAJOR(disk_devt(dm_disk(md))), MINOR(disk_devt(dm_disk(md))));
@@ -1589,24 +1670,6 @@ static struct ss_pool *ss_pool_create(struct ss_pool *tmpl,
 	p->pend_tail = SS_NIL;
 	INIT_LIST_HEAD(&p->clru);
 
-	p->data = blkdev_get_by_dev(tmpl->data_devt, FMODE_READ | FMODE_WRITE,
-				    NULL);
-	if (IS_ERR(p->data)) {
-		r = PTR_ERR(p->data);
-		p->data = NULL;
-		*error = "Cannot open the data device";
-		goto bad;
-	}
-	if (tmpl->meta_devt) {
-		p->meta = blkdev_get_by_dev(tmpl->meta_devt,
-					    FMODE_READ | FMODE_WRITE, NULL);
-		if (IS_ERR(p->meta)) {
-			r = PTR_ERR(p->meta);
-			p->meta = NULL;
-			*error = "Cannot open the metadata device";
-			goto bad;
-		}
-	}
 	p->tfm = crypto_alloc_shash(ss_hash_names[p->hash], 0, 0);
 	if (IS_ERR(p->tfm)) {
 		r = PTR_ERR(p->tfm);
@@ -1641,8 +1704,13 @@ static struct ss_pool *ss_pool_create(struct ss_pool *tmpl,
 		*error = "Cannot allocate a workqueue";
 		goto bad;
 	}
-	if (p->meta) {
+	if (pc->meta_dev) {
+		/* Not yet published: the table's devices, bound below. */
+		p->data = pc->data_dev->bdev;
+		p->meta = pc->meta_dev->bdev;
 		r = ss_meta_open(p, error);
+		p->data = NULL;
+		p->meta = NULL;
 		if (r)
 			goto bad;
 		queue_delayed_work(p->wq, &p->periodic, HZ);
@@ -1809,6 +1877,11 @@ static int ss_check_params(struct ss_pc *pc, struct ss_pool *t,
 		ti->error = "Pool length exceeds the data device";
 		return -EINVAL;
 	}
+	/* Vdisk I/O reaches the data blocks through the pool device. */
+	if (ti->len < nb << t->sec_shift) {
+		ti->error = "Pool length must cover the data device (give its size)";
+		return -EINVAL;
+	}
 	if (pc->meta_dev && pc->meta_dev->bdev == pc->data_dev->bdev) {
 		ti->error = "Data and metadata devices must differ";
 		return -EINVAL;
@@ -1836,6 +1909,7 @@ static void subsist_pool_dtr(struct dm_target *ti)
 
 	if (pc->pool) {
 		mutex_lock(&ss_mutex);
+		ss_pool_unbind(pc->pool);
 		__ss_pool_put(pc->pool);
 		mutex_unlock(&ss_mutex);
 	}
@@ -1930,7 +2004,7 @@ static int subsist_pool_ctr(struct dm_target *ti, unsigned int argc,
 				goto bad;
 			}
 		}
-		p = ss_pool_create(t, md, &ti->error);
+		p = ss_pool_create(t, pc, md, &ti->error);
 		if (IS_ERR(p)) {
 			mutex_unlock(&ss_mutex);
 			r = PTR_ERR(p);
@@ -1938,6 +2012,7 @@ static int subsist_pool_ctr(struct dm_target *ti, unsigned int argc,
 		}
 		list_add(&p->list, &ss_pools);
 	}
+	ss_pool_bind(p, pc);
 	pc->pool = p;
 	mutex_unlock(&ss_mutex);
 	kfree(t);
@@ -1950,23 +2025,48 @@ bad:
 	return r;
 }
 
+/* Vdisk bios pass to the data device; others only read (see the top). */
 static int subsist_pool_map(struct dm_target *ti, struct bio *bio)
 {
 	struct ss_pc *pc = ti->private;
 
-	/* The pool device shows the data device; only vdisks write. */
-	if (op_is_write(bio_op(bio)) && bio_sectors(bio))
+	if (bio->bi_opf & SS_REQ_VDISK)
+		bio->bi_opf &= ~SS_REQ_VDISK;
+	else if (op_is_write(bio_op(bio)) && bio_sectors(bio))
 		return DM_MAPIO_KILL;
 	bio_set_dev(bio, pc->data_dev->bdev);
 	return DM_MAPIO_REMAPPED;
 }
 
+/*
+ * dm core holds the pool device's I/O now (vdisk bios and the worker's
+ * with it); the commit goes straight to the devices, and no background
+ * commit runs until the resume.
+ */
 static void subsist_pool_postsuspend(struct dm_target *ti)
 {
-	struct ss_pc *pc = ti->private;
+	struct ss_pool *p = ((struct ss_pc *)ti->private)->pool;
 
-	if (pc->pool->mt)
-		ss_commit(pc->pool);
+	mutex_lock(&p->commit_mutex);
+	WRITE_ONCE(p->suspended, true);
+	mutex_unlock(&p->commit_mutex);
+	if (p->mt)
+		ss_commit(p, true);
+}
+
+static void subsist_pool_resume(struct dm_target *ti)
+{
+	struct ss_pool *p = ((struct ss_pc *)ti->private)->pool;
+
+	mutex_lock(&p->commit_mutex);
+	WRITE_ONCE(p->suspended, false);
+	mutex_unlock(&p->commit_mutex);
+	wake_up_all(&p->wait);
+	/* Flushes that came while suspended wait for a commit. */
+	spin_lock_irq(&p->lock);
+	if (!bio_list_empty(&p->commit_waiters))
+		queue_work(p->wq, &p->commit_work);
+	spin_unlock_irq(&p->lock);
 }
 
 static void ss_pool_emit_table(struct ss_pc *pc, char *result,
@@ -2119,7 +2219,7 @@ static int subsist_pool_message(struct dm_target *ti, unsigned int argc,
 		if (!p->mt) {
 			err = "No meta_dev: nothing to commit";
 		} else {
-			r = ss_commit(p);
+			r = ss_commit(p, true);
 			err = "Commit failed: the pool is read-only";
 		}
 	} else if (!strcasecmp(argv[0], "cache") && argc == 2 &&
@@ -2381,6 +2481,7 @@ static struct target_type subsist_pool_target = {
 	.dtr = subsist_pool_dtr,
 	.map = subsist_pool_map,
 	.postsuspend = subsist_pool_postsuspend,
+	.resume = subsist_pool_resume,
 	.status = subsist_pool_status,
 	.message = subsist_pool_message,
 	.iterate_devices = subsist_pool_iterate_devices,

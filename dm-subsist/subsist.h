@@ -54,7 +54,6 @@ struct ss_pool {
 
 	/* Parameters, fixed for the pool's life. */
 	dev_t data_devt, meta_devt;
-	struct block_device *data, *meta;	/* opened by the pool */
 	unsigned int nr_vdisks;
 	unsigned int block_size, block_shift, sec_shift;
 	u64 vdisk_sectors;
@@ -112,6 +111,18 @@ struct ss_pool {
 	struct list_head clru;
 	u64 chits, cmisses;
 
+	/*
+	 * The devices of the pool's tables (dm_get_device in the pool ctr;
+	 * every table of the pool's md shares one dm_dev per device), used
+	 * by the engine's own direct I/O: the commit's flush of @data and
+	 * the metadata on @meta.  Set by the first pool table, NULL once the
+	 * last one is gone.  commit_mutex guards them and @suspended; the
+	 * hot path only tests @data for NULL (READ_ONCE).
+	 */
+	unsigned int nr_tables;		/* pool tables bound, ss_mutex */
+	struct block_device *data, *meta;
+	bool suspended;			/* between postsuspend and resume */
+
 	/* Persistent metadata (meta.c); commit_mutex nests outside lock. */
 	struct mutex commit_mutex;
 	struct work_struct commit_work;
@@ -122,7 +133,7 @@ struct ss_pool {
 /* meta.c */
 int ss_meta_open(struct ss_pool *p, char **error);
 void ss_meta_close(struct ss_pool *p);
-int ss_commit(struct ss_pool *p);
+int ss_commit(struct ss_pool *p, bool now);
 size_t ss_meta_memory(struct ss_pool *p);
 
 /* subsist.c, for meta.c */
