@@ -107,7 +107,7 @@ struct ss_pc {
 	struct ss_pool *pool;
 	struct dm_dev *data_dev, *meta_dev;
 	unsigned int nr_features;
-	enum ss_feature features[SS_NR_FEATURES];
+	u8 features[SS_NR_FEATURES];	/* in table order */
 };
 
 /* Vdisk table context. */
@@ -1735,7 +1735,7 @@ static int ss_parse_u64(const char *s, u64 *v)
 }
 
 static int ss_parse_feature(struct ss_pc *pc, struct ss_pool *t,
-			    enum ss_feature f, const char *val,
+			    unsigned int f, const char *val,
 			    struct dm_target *ti)
 {
 	u64 n;
@@ -1786,53 +1786,29 @@ static int ss_parse_feature(struct ss_pc *pc, struct ss_pool *t,
 	}
 }
 
+/* What a feature's value is parsed into: the table and its parameters. */
+struct ss_parse_ctx {
+	struct ss_pc *pc;
+	struct ss_pool *t;
+};
+
+static int ss_parse_feature_cb(void *ctx, unsigned int f, const char *val,
+			       struct dm_target *ti)
+{
+	struct ss_parse_ctx *c = ctx;
+
+	return ss_parse_feature(c->pc, c->t, f, val, ti);
+}
+
 static int ss_parse_features(struct dm_arg_set *as, struct ss_pc *pc,
 			     struct ss_pool *t, struct dm_target *ti)
 {
-	static const struct dm_arg _args[] = {
-		{0, 2 * SS_NR_FEATURES, "Invalid number of feature args"},
-	};
-	bool seen[SS_NR_FEATURES] = { };
-	unsigned int argc;
-	int r;
+	struct ss_parse_ctx c = { .pc = pc, .t = t };
 
-	if (!as->argc)
-		return 0;
-	r = strict_read_arg_group(_args, as, &argc, &ti->error);
-	if (r)
-		return r;
-	while (argc) {
-		const char *name = dm_shift_arg(as);
-		enum ss_feature f;
-
-		argc--;
-		for (f = 0; f < SS_NR_FEATURES; f++)
-			if (!strcasecmp(name, ss_feature_names[f]))
-				break;
-		if (f == SS_NR_FEATURES) {
-			ti->error = "Unrecognised feature (block_size, hash, merge, cache_blocks, meta_dev)";
-			return -EINVAL;
-		}
-		if (seen[f]) {
-			ti->error = "Feature given twice";
-			return -EINVAL;
-		}
-		if (!argc) {
-			ti->error = "Feature needs a value";
-			return -EINVAL;
-		}
-		argc--;
-		r = ss_parse_feature(pc, t, f, dm_shift_arg(as), ti);
-		if (r)
-			return r;
-		seen[f] = true;
-		pc->features[pc->nr_features++] = f;
-	}
-	if (as->argc) {
-		ti->error = "Unexpected argument after the features";
-		return -EINVAL;
-	}
-	return 0;
+	return strict_read_features(as, ss_feature_names, SS_NR_FEATURES,
+				    "Unrecognised feature (block_size, hash, merge, cache_blocks, meta_dev)",
+				    ss_parse_feature_cb, &c, pc->features,
+				    &pc->nr_features, ti);
 }
 
 static bool ss_same_params(const struct ss_pool *a, const struct ss_pool *b)
