@@ -107,6 +107,7 @@ static void __ss_fill_ckpt(struct ss_pool *p, __le32 *buf)
 	u64 i;
 	u32 b;
 
+	lockdep_assert_held(&p->lock);
 	for (i = 0; i < p->nr_lblocks; i++)
 		buf[i] = cpu_to_le32(p->map[i]);
 	for (b = 0; b < p->nr_blocks; b++)

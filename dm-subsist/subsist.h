@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-subsist: in-memory structures shared by the targets (subsist.c) and
- * the persistent metadata (meta.c).  The on-disk format is in
- * subsist_disk.h.
+ * dm-subsist: in-memory structures shared by the files of the module:
+ * the pool target (pool.c), the vdisk target and its I/O path (vdisk.c),
+ * the read cache (cache.c), the engine (engine.c) and the persistent
+ * metadata (meta.c).  The on-disk format is in subsist_disk.h.
  */
 #ifndef DM_SUBSIST_H
 #define DM_SUBSIST_H
 
+#include <crypto/hash.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
@@ -130,14 +132,159 @@ struct ss_pool {
 	struct ss_meta *mt;
 };
 
+#define SS_MAX_CACHE	1048576U
+#define SS_DISCARD_BATCH 1024U
+
+/*
+ * The I/O path, as dm-thin's: a vdisk remaps its bios to its pool's dm
+ * device (vc->pool_dev, sectors in data-device space) and the pool target
+ * passes them on to the data device.  So suspending the pool holds vdisk
+ * I/O in dm core, and the pool's dm device accounts for it.  The pool
+ * device is a read-only handle for everyone else: its map kills writes
+ * that do not carry SS_REQ_VDISK, the mark a vdisk puts on the writes it
+ * sends (REQ_DRV, "for driver use": the block layer and dm clones copy
+ * it, no file system or user space sets it).  The pool target clears it
+ * before passing a write on.  dm core uses REQ_DRV itself for its poll
+ * list of a polled bio entering a dm device, so a marked bio is not
+ * polled (REQ_POLLED cleared): it completes by interrupt.
+ *
+ * The engine's own I/O:
+ * - a candidate's compare read, a read-modify-write's read and every
+ *   data write of the worker go through the pool device too, like vdisk
+ *   bios (ss_block_io(), ss_write_block()): while the pool is suspended
+ *   they wait in dm core, and the worker with them;
+ * - the read cache is filled from completed vdisk reads: no I/O;
+ * - the commit (meta.c) flushes the data device and writes the metadata
+ *   straight to the devices of the pool's table (p->data, p->meta), not
+ *   through the pool device: it runs at postsuspend, when I/O sent
+ *   through the pool device would wait for the resume.  While the pool
+ *   is suspended only that commit (and a "commit" message) writes; the
+ *   periodic commit, a vdisk flush's and the worker's wait for the resume.
+ */
+#define SS_REQ_VDISK	REQ_DRV
+
+enum ss_feature { SS_F_BLOCK_SIZE, SS_F_HASH, SS_F_MERGE, SS_F_CACHE,
+		  SS_F_META, SS_NR_FEATURES };
+
+struct ss_centry {
+	struct hlist_node node;
+	struct list_head lru;
+	u32 block;
+	bool valid;
+	struct page *page;
+};
+
+struct ss_hint {
+	struct hlist_node node;
+	struct list_head lru;
+	u64 key;
+	unsigned int left;		/* vdisk writes it may still match */
+};
+
+/* Pool table context: one per table load. */
+struct ss_pc {
+	struct dm_target *ti;
+	struct ss_pool *pool;
+	struct dm_dev *data_dev, *meta_dev;
+	unsigned int nr_features;
+	u8 features[SS_NR_FEATURES];	/* in table order */
+};
+
+/* Vdisk table context. */
+struct ss_vc {
+	struct dm_target *ti;
+	struct ss_pool *pool;
+	struct dm_dev *pool_dev;
+	unsigned int index;
+	u32 base;			/* index * vblocks */
+	dev_t devt;			/* of the vdisk's dm device */
+	struct list_head list;		/* on ss_vdisks */
+};
+
+enum ss_io { SS_IO_NONE, SS_IO_READ, SS_IO_NEW, SS_IO_INPLACE };
+
+/* Per-bio state of a vdisk bio. */
+struct ss_bio {
+	struct ss_vc *vc;
+	enum ss_io kind;
+	int epoch;			/* deferred-free epoch held, or -1 */
+	u32 g;				/* first global logical block */
+	u32 pblock, nr;			/* physical run written or read */
+	bool fua;			/* commit before completing */
+	bool partial;			/* sub-block write: read-modify-write */
+	bool hashed;			/* keys[0] holds the first block's key */
+	bool cache_fill;
+	struct bvec_iter iter;		/* for filling the read cache */
+	struct work_struct work;
+	u64 keys[SS_RUN];
+	u8 desc[] __aligned(CRYPTO_MINALIGN);	/* struct shash_desc */
+};
+
+static inline unsigned int ss_bsec(struct ss_pool *p)
+{
+	return 1U << p->sec_shift;
+}
+
+static inline bool ss_shared(struct ss_pool *p, u32 b)
+{
+	return hweight16(p->mask[b] & SS_VMASK) > 1;
+}
+
+static inline u32 ss_ikey(u64 k)
+{
+	return (u32)k ? (u32)k : 1;
+}
+
+/* engine.c */
+u64 ss_key64(struct ss_pool *p, const u8 *digest);
+void __ss_index_add(struct ss_pool *p, u32 b, u32 key);
+void __ss_index_del(struct ss_pool *p, u32 b);
+u32 __ss_candidate(struct ss_pool *p, u32 key, unsigned int v,
+		   const u32 *skip, unsigned int nskip);
+int __ss_io_begin(struct ss_pool *p);
+void __ss_io_end(struct ss_pool *p, int idx);
+void __ss_flush_frees(struct ss_pool *p);
+u32 __ss_alloc(struct ss_pool *p, u32 want, u32 *start);
+void __ss_ref_add(struct ss_pool *p, u32 b, unsigned int v);
+void __ss_ref_drop(struct ss_pool *p, u32 b, unsigned int v);
+void __ss_dirty(struct ss_pool *p, u32 g);
+void __ss_set_map(struct ss_pool *p, unsigned int v, u32 g, u32 b);
+bool __ss_inplace_ok(struct ss_pool *p, u32 b, unsigned int v);
+void __ss_hints_clear(struct ss_pool *p);
+int ss_hint_add(struct ss_pool *p, u64 key, unsigned int count);
+void ss_defer_frees(struct ss_pool *p, u32 head, u32 tail, u32 nr);
+int ss_rebuild(struct ss_pool *p);
+bool __ss_indexable(struct ss_pool *p, bool meta, u64 k,
+		    bool consume);
+
+/* cache.c */
+void ss_cache_invalidate(struct ss_pool *p, u32 b);
+void ss_cache_drop(struct ss_pool *p);
+bool ss_cache_get(struct ss_pool *p, u32 b, void *dst);
+bool ss_cache_read(struct ss_pool *p, u32 b, struct bio *bio);
+void ss_cache_fill(struct ss_pool *p, u32 b, struct bio *bio,
+		   struct bvec_iter start);
+void ss_cache_exit(struct ss_pool *p);
+int ss_cache_init(struct ss_pool *p);
+
+/* vdisk.c */
+int ss_digest(struct ss_pool *p, struct shash_desc *desc,
+	      const void *data, u64 *key);
+
+/* pool.c */
+struct ss_pool *ss_pool_lookup(struct mapped_device *md);
+void ss_pool_put(struct ss_pool *p);
+int ss_parse_u64(const char *s, u64 *v);
+
+extern struct mutex ss_mutex;
+extern struct list_head ss_pools, ss_vdisks;
+extern struct target_type subsist_target;
+
 /* meta.c */
 int ss_meta_open(struct ss_pool *p, char **error);
 void ss_meta_close(struct ss_pool *p);
 int ss_commit(struct ss_pool *p, bool now);
 size_t ss_meta_memory(struct ss_pool *p);
 
-/* subsist.c, for meta.c */
-void ss_defer_frees(struct ss_pool *p, u32 head, u32 tail, u32 nr);
-int ss_rebuild(struct ss_pool *p);
 
 #endif

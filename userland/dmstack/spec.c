@@ -80,7 +80,7 @@ static const struct dms_optdef dms_opts_noorder[] = {
 
 static const struct dms_optdef dms_opts_subsist[] = {
 	DMS_PLACE,
-	/* The kernel's limits (dm-subsist/subsist.c), checked before it. */
+	/* The kernel's limits (dm-subsist/pool.c), checked before it. */
 	{ "vdisks", DMS_K_NUM, NULL, 1, DMS_MAX_VDISKS },
 	{ "vdisk_size", DMS_K_SIZE, NULL, 0, 0 },
 	{ "block_size", DMS_K_WORD, "512|1024|2048|4096", 0, 0 },
