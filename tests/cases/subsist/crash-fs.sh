@@ -26,10 +26,10 @@ seed_init
 CL_D=131072	# data device: 64 MiB
 CL_M=16384	# metadata device: 8 MiB
 CL_VS=65536	# vdisks: 32 MiB
-BUDGET=${CRASH_BUDGET:-90}
-MAXR=${CRASH_ROUNDS:-6}
+CL_BUDGET=${CRASH_BUDGET:-90}
+CL_ROUNDS=${CRASH_ROUNDS:-6}
 CL_RDA=$(ramdisk 80) && CL_RDB=$(ramdisk 16) || bail "no ramdisk"
-fin=300		# writes of the previous faultinj round after arming
+CL_FIN_one=300	# writes of the previous faultinj round after arming
 
 # Writeback and journal commits while the unsynced workload runs, so that
 # the cut finds writes in flight and in the caches below.
@@ -69,22 +69,8 @@ unsynced() {
 	dd if=common2 of=$_m/more/f0 bs=4k count=3 conv=notrunc status=none
 }
 
-t0=$(date +%s)
-r=0
-while [ $r -lt $MAXR ]; do
-	[ $r -ge 3 ] && [ $(($(date +%s) - t0)) -ge $BUDGET ] && break
-	CL_ROUND=$r
-	case $((r % 3)) in
-	0) way=noorder-each ;; 1) way=faultinj-one ;; 2) way=noorder-one ;;
-	esac
-	T="fs round $r ($way)"
-	klog_mark
-	cl_lower $way
-	if ! cl_pool; then
-		fail "$T: new pool"
-		klog_new | tail -n 5 | sed 's/^/# /'
-		cl_teardown; r=$((r + 1)); continue
-	fi
+# The hooks of cl_rounds (crash.lib).
+round_setup() {
 	rc=0
 	for i in 0 1 2; do
 		mkfs.ext4 -q -F -b 4096 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 \
@@ -92,67 +78,43 @@ while [ $r -lt $MAXR ]; do
 		mkdir -p m$i && mount -t ext4 -o commit=1 /dev/mapper/cv$i m$i || rc=1
 		fsynced m$i $i || rc=1
 	done
-	ok $rc "$T: ext4 on three vdisks, files fsynced"
-	async=0
-	case $way in
-	faultinj-*)
-		rnd $((fin * 9 / 10 + 1)) after
-		diag "$T: crash after $after writes"
-		fiw0=$(fi_stat $CL_FI writes)
-		dm_message $CL_FI crash after $after ;;
-	noorder-*)
-		rnd 20 delay
-		delay=$((delay / 10)).$((delay % 10 + 1))
-		diag "$T: power cut in $delay s, during the workload"
-		(sleep $delay; cl_powercut $way; echo $? >"$_lib_state/cut.rc") \
-			>"$_lib_state/cut.out" 2>&1 &
-		cutpid=$!
-		async=1 ;;
-	esac
+	ok $rc "$CL_T: ext4 on three vdisks, files fsynced"
+}
+
+# noorder: the cut comes during the unsynced workload.
+round_cut_in() { CL_CUT_IN=20; }
+
+round_workload() {
 	# A sync in the middle: journal commits and writeback under the cut.
 	unsynced m0 0 2>/dev/null
 	sync
 	unsynced m1 1 2>/dev/null
 	unsynced m2 2 2>/dev/null
-	[ $async = 1 ] && wait $cutpid
+	cl_cut_wait
 	# faultinj: the rest reaches the device at unmount, where the cut
 	# usually falls.
 	rc=0
 	for i in 0 1 2; do
 		umount m$i 2>/dev/null || umount -l m$i || rc=1
 	done
-	ok $rc "$T: unmounted"
-	if [ $async = 1 ]; then
-		cat "$_lib_state/cut.out"
-		check_eq "$T: power cut" 0 "$(cat "$_lib_state/cut.rc" 2>/dev/null)"
-	else
-		fin=$(($(fi_stat $CL_FI writes) - fiw0))
-		cl_powercut $way
-		ok $? "$T: power cut"
-	fi
-	check "$T: vdisks and pool removed" cl_unpool
-	check "$T: lower layers back" cl_bring_back $way
-	if ! cl_pool; then
-		fail "$T: the pool loads from meta_dev"
-		klog_new | tail -n 8 | sed 's/^/# /'
-		cl_teardown; r=$((r + 1)); continue
-	fi
-	pass "$T: the pool loads from meta_dev"
-	cl_way_done $way
+	ok $rc "$CL_T: unmounted"
+}
+
+round_checks() {
 	for i in 0 1 2; do
 		e2fsck -fy /dev/mapper/cv$i >fsck$i 2>&1
 		rc=$?
-		ok $([ $rc -lt 4 ]; echo $?) "$T: vdisk $i: e2fsck -fy repairs (exit $rc)"
+		ok $([ $rc -lt 4 ]; echo $?) "$CL_T: vdisk $i: e2fsck -fy repairs (exit $rc)"
 		[ $rc -lt 4 ] || tail -n 8 fsck$i | sed 's/^/# /'
-		[ $rc = 0 ] || diag "$T: vdisk $i: $(grep -c '? yes' fsck$i) fixes: $(grep -B1 '? yes' fsck$i | grep -v -e '? yes' -e '^--' | head -n 3 | tr '\n' '|')"
+		[ $rc = 0 ] || diag "$CL_T: vdisk $i: $(grep -c '? yes' fsck$i) fixes: $(grep -B1 '? yes' fsck$i | grep -v -e '? yes' -e '^--' | head -n 3 | tr '\n' '|')"
 		e2fsck -fn /dev/mapper/cv$i >fsck$i 2>&1
 		rc=$?
-		ok $rc "$T: vdisk $i: e2fsck -fn clean after the repair"
+		ok $rc "$CL_T: vdisk $i: e2fsck -fn clean after the repair"
 		[ $rc = 0 ] || tail -n 8 fsck$i | sed 's/^/# /'
 		mount -t ext4 -o ro /dev/mapper/cv$i m$i
 		(cd m$i && md5sum -c ../sums$i) >sumck 2>&1
 		rc=$?
-		ok $rc "$T: vdisk $i: the fsynced files are intact"
+		ok $rc "$CL_T: vdisk $i: the fsynced files are intact"
 		[ $rc = 0 ] || grep -v ': OK$' sumck | head -n 4 | sed 's/^/# /'
 		umount m$i
 	done
@@ -161,13 +123,10 @@ while [ $r -lt $MAXR ]; do
 	sum=$(($(sv_stat cv0 mapped) + $(sv_stat cv1 mapped) + $(sv_stat cv2 mapped)))
 	ss_show cl-pool
 	ok $([ "$used" -le "$total" ] && [ "$used" -le "$mapped" ]; echo $?) \
-		"$T: used $used <= mapped $mapped, <= total $total"
-	check_eq "$T: mapped = sum of the vdisks' mapped" "$mapped" "$sum"
-	check_eq "$T: saved = mapped - used" $((mapped - used)) "$(ss_stat cl-pool saved)"
-	ok $(klog_clean; echo $?) "$T: kernel log clean"
-	cl_teardown
-	r=$((r + 1))
-done
-diag "$r rounds in $(($(date +%s) - t0)) s"
-cl_ways_ok noorder-each faultinj-one noorder-one
+		"$CL_T: used $used <= mapped $mapped, <= total $total"
+	check_eq "$CL_T: mapped = sum of the vdisks' mapped" "$mapped" "$sum"
+	check_eq "$CL_T: saved = mapped - used" $((mapped - used)) "$(ss_stat cl-pool saved)"
+}
+
+cl_rounds "fs round" noorder-each faultinj-one noorder-one
 ktap_end
