@@ -18,7 +18,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "noorder_internal.h"
+#include "nord_internal.h"
 
 static struct dentry *nord_dbg_root;
 static atomic_t nord_instances = ATOMIC_INIT(0);

@@ -14,7 +14,7 @@
  * can record a workload once and build many crash states from it.
  *
  * This file is the target; rec.c holds the cached writes (the copies of
- * written data), log.c the log and its debugfs file, noorder_internal.h
+ * written data), log.c the log and its debugfs file, nord_internal.h
  * what they share.
  *
  * Documentation: docs/dm-noorder.rst.
@@ -26,6 +26,7 @@
 #include <linux/highmem.h>
 #include <linux/mempool.h>
 #include <linux/module.h>
+#include <linux/ratelimit.h>
 #include <linux/mutex.h>
 #include <linux/prandom.h>
 #include <linux/rbtree.h>
@@ -33,7 +34,7 @@
 #include <linux/workqueue.h>
 
 #include "dm_status.h"
-#include "noorder_internal.h"
+#include "nord_internal.h"
 #include "strict_args.h"
 
 static const char * const nord_feature_names[NORD_NR_FEATURES] = {
@@ -1289,6 +1290,12 @@ static int nord_msg_crash(struct nord_c *c, unsigned int argc, char **argv,
 	return 0;
 }
 
+/*
+ * A refused message says why in the kernel log: up to 100 every 5 s, so
+ * that a script looping over bad messages cannot flood it.
+ */
+static DEFINE_RATELIMIT_STATE(nord_msg_rs, 5 * HZ, 100);
+
 static int noorder_message(struct dm_target *ti, unsigned int argc,
 			   char **argv, char *result, unsigned int maxlen)
 {
@@ -1318,7 +1325,7 @@ static int noorder_message(struct dm_target *ti, unsigned int argc,
 		r = nord_msg_log(c, argc, argv, result, maxlen, &err);
 	}
 out:
-	if (r < 0)
+	if (r < 0 && __ratelimit(&nord_msg_rs))
 		DMWARN("%s: %s: %s", nord_name(c), argc ? argv[0] : "", err);
 	return r;
 }

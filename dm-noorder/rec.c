@@ -12,7 +12,7 @@
 #include <linux/mempool.h>
 #include <linux/slab.h>
 
-#include "noorder_internal.h"
+#include "nord_internal.h"
 
 /*
  * Pages of destaged copies are kept for the next writes, up to the size of

@@ -7,8 +7,8 @@
  * data; log.c the log of writes, flushes and FUAs read through debugfs.
  * Calls go one way only: noorder.c to log.c and rec.c, log.c to rec.c.
  */
-#ifndef DM_NOORDER_INTERNAL_H
-#define DM_NOORDER_INTERNAL_H
+#ifndef DM_NORD_INTERNAL_H
+#define DM_NORD_INTERNAL_H
 
 #include <linux/atomic.h>
 #include <linux/bio.h>
@@ -229,4 +229,4 @@ void nord_log_debugfs_remove(struct nord_c *c);
 void nord_log_debugfs_init(void);
 void nord_log_debugfs_exit(void);
 
-#endif /* DM_NOORDER_INTERNAL_H */
+#endif /* DM_NORD_INTERNAL_H */
