@@ -6,6 +6,8 @@
  * the maps.  Every __ss_ function here is called with p->lock held.
  */
 
+/* On the host (tests/unit/test_ss_engine.c) subsist.h brings the shims. */
+#ifdef __KERNEL__
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <linux/bitmap.h>
@@ -17,11 +19,14 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <asm/unaligned.h>
+#endif
 
 #include "subsist.h"
+#ifdef __KERNEL__
 #include "dm_status.h"
 #include "strict_args.h"
 #include "subsist_hint.h"
+#endif
 
 #define DM_MSG_PREFIX "subsist"
 
@@ -91,7 +96,7 @@ u32 __ss_candidate(struct ss_pool *p, u32 key, unsigned int v,
  * A freed block becomes allocatable only when no read or in-place write
  * that might still touch it is in flight (the epochs below, the idea of
  * dm's deferred sets) and, with a meta_dev, when the commit that records
- * it free is on disk (meta.c calls ss_defer_frees()).
+ * it free is on disk (commit.c calls ss_defer_frees()).
  */
 static void __ss_release(struct ss_pool *p, u32 head)
 {
@@ -156,6 +161,8 @@ static void __ss_defer(struct ss_pool *p, u32 head, u32 tail, u32 nr)
 	unsigned int nx = (p->ecur + 1) % SS_EPOCHS;
 
 	lockdep_assert_held(&p->lock);
+	if (!nr)	/* nothing: an empty list would end the epoch's */
+		return;
 	if (e->head == SS_NIL)
 		e->head = head;
 	else

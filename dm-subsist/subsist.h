@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-subsist: in-memory structures shared by the files of the module:
- * the pool target (pool.c), the vdisk target and its I/O path (vdisk.c),
- * the read cache (cache.c), the engine (engine.c) and the persistent
- * metadata (meta.c).  The on-disk format is in subsist_disk.h.
+ * dm-subsist: in-memory structures shared by the files of the module.
+ * From the top down (each calls only the ones below it): the pool target
+ * (pool_target.c) and the vdisk target with its I/O path (vdisk.c); the
+ * pool object (pool.c); commits (commit.c); the engine (engine.c) and the
+ * read cache (cache.c); the metadata device (meta.c), which knows the
+ * on-disk format (subsist_disk.h) and none of the others.
  */
 #ifndef DM_SUBSIST_H
 #define DM_SUBSIST_H
 
+#ifdef __KERNEL__
 #include <crypto/hash.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/ctype.h>
 #include <linux/device-mapper.h>
 #include <linux/list.h>
 #include <linux/mempool.h>
@@ -19,6 +23,9 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#else
+#include "ss_shim.h"	/* tests/unit: the engine on the host */
+#endif
 
 #define SS_MAX_VDISKS	14
 /* mask[]: bits 0-13 are the vdisks referencing a block, then two flags. */
@@ -46,6 +53,24 @@ struct ss_vdisk {
 struct ss_epoch {
 	unsigned int count;		/* reads/in-place writes in flight */
 	u32 head, tail;			/* freed blocks, linked by next[] */
+};
+
+/*
+ * A pool's parameters: those of its table and the sizes derived from them
+ * (ss_check_params() in pool_target.c).  A reloaded table must give the
+ * same; the metadata device records the geometry.
+ */
+struct ss_params {
+	dev_t data_devt, meta_devt;
+	unsigned int nr_vdisks;
+	unsigned int block_size, block_shift, sec_shift;
+	u64 vdisk_sectors;
+	u32 vblocks;			/* logical blocks per vdisk */
+	u32 nr_blocks;			/* physical data blocks */
+	u64 nr_lblocks;			/* nr_vdisks * vblocks */
+	enum ss_hash hash;
+	enum ss_merge merge;
+	unsigned int cache_blocks;
 };
 
 struct ss_pool {
@@ -125,7 +150,7 @@ struct ss_pool {
 	struct block_device *data, *meta;
 	bool suspended;			/* between postsuspend and resume */
 
-	/* Persistent metadata (meta.c); commit_mutex nests outside lock. */
+	/* Commits (commit.c, meta.c); commit_mutex nests outside lock. */
 	struct mutex commit_mutex;
 	struct work_struct commit_work;
 	struct delayed_work periodic;
@@ -154,7 +179,7 @@ struct ss_pool {
  *   bios (ss_block_io(), ss_write_block()): while the pool is suspended
  *   they wait in dm core, and the worker with them;
  * - the read cache is filled from completed vdisk reads: no I/O;
- * - the commit (meta.c) flushes the data device and writes the metadata
+ * - the commit (commit.c) flushes the data device and writes the metadata
  *   straight to the devices of the pool's table (p->data, p->meta), not
  *   through the pool device: it runs at postsuspend, when I/O sent
  *   through the pool device would wait for the resume.  While the pool
@@ -181,6 +206,7 @@ struct ss_hint {
 	unsigned int left;		/* vdisk writes it may still match */
 };
 
+#ifdef __KERNEL__
 /* Pool table context: one per table load. */
 struct ss_pc {
 	struct dm_target *ti;
@@ -212,13 +238,14 @@ struct ss_bio {
 	u32 pblock, nr;			/* physical run written or read */
 	bool fua;			/* commit before completing */
 	bool partial;			/* sub-block write: read-modify-write */
-	bool hashed;			/* keys[0] holds the first block's key */
+	bool hashed;			/* key0 holds the first block's key */
 	bool cache_fill;
 	struct bvec_iter iter;		/* for filling the read cache */
 	struct work_struct work;
-	u64 keys[SS_RUN];
+	u64 key0;			/* for the worker, when hashed */
 	u8 desc[] __aligned(CRYPTO_MINALIGN);	/* struct shash_desc */
 };
+#endif /* __KERNEL__ */
 
 static inline unsigned int ss_bsec(struct ss_pool *p)
 {
@@ -267,24 +294,53 @@ void ss_cache_fill(struct ss_pool *p, u32 b, struct bio *bio,
 void ss_cache_exit(struct ss_pool *p);
 int ss_cache_init(struct ss_pool *p);
 
-/* vdisk.c */
-int ss_digest(struct ss_pool *p, struct shash_desc *desc,
-	      const void *data, u64 *key);
-
 /* pool.c */
-struct ss_pool *ss_pool_lookup(struct mapped_device *md);
-void ss_pool_put(struct ss_pool *p);
-int ss_parse_u64(const char *s, u64 *v);
-
+extern const char * const ss_hash_names[SS_NR_HASHES];
 extern struct mutex ss_mutex;
 extern struct list_head ss_pools, ss_vdisks;
+int ss_digest(struct ss_pool *p, struct shash_desc *desc,
+	      const void *data, u64 *key);
+struct ss_pool *ss_pool_lookup(struct mapped_device *md);
+void ss_pool_put(struct ss_pool *p);
+bool ss_pool_matches(const struct ss_pool *p, const struct ss_params *prm);
+struct ss_pool *ss_pool_create(const struct ss_params *prm,
+			       struct block_device *meta,
+			       struct mapped_device *md, char **error);
+void ss_pool_bind(struct ss_pool *p, struct block_device *data,
+		  struct block_device *meta);
+void ss_pool_unbind(struct ss_pool *p);
+
+/* vdisk.c */
 extern struct target_type subsist_target;
 
-/* meta.c */
-int ss_meta_open(struct ss_pool *p, char **error);
-void ss_meta_close(struct ss_pool *p);
-int ss_commit(struct ss_pool *p, bool now);
-size_t ss_meta_memory(struct ss_pool *p);
+/* Decimal only, no sign: kstrtoull alone takes "+1". */
+static inline int ss_parse_u64(const char *s, u64 *v)
+{
+	if (!isdigit(*s))
+		return -EINVAL;
+	return kstrtoull(s, 10, v) ? -EINVAL : 0;
+}
 
+/* meta.c: the metadata device, for commit.c and pool.c */
+struct ss_meta;
+struct ss_meta *ss_meta_open(struct block_device *bdev,
+			     const struct ss_params *prm, const char *name,
+			     u32 *map, u32 *key, char **error);
+void ss_meta_close(struct ss_meta *mt);
+size_t ss_meta_memory(void);
+u64 ss_meta_log_room(const struct ss_meta *mt);
+size_t ss_meta_buf_size(const struct ss_meta *mt, bool ckpt, u64 nrecs);
+void ss_meta_set_rec(void *buf, u64 n, u32 g, u32 e, u32 key);
+void ss_meta_fill_ckpt(const struct ss_meta *mt, void *buf, const u32 *map,
+		       const u16 *mask, const u32 *key);
+int ss_meta_write_ckpt(struct ss_meta *mt, struct block_device *bdev,
+		       void *buf);
+int ss_meta_write_log(struct ss_meta *mt, struct block_device *bdev,
+		      void *buf, u64 nrecs);
+
+/* commit.c */
+int ss_commit(struct ss_pool *p, bool now);
+void ss_commit_work(struct work_struct *work);
+void ss_periodic(struct work_struct *work);
 
 #endif

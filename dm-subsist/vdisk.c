@@ -27,61 +27,42 @@
 
 /* ---- data helpers ----------------------------------------------------- */
 
-int ss_digest(struct ss_pool *p, struct shash_desc *desc,
-	      const void *data, u64 *key)
-{
-	u8 digest[SHA256_DIGEST_SIZE];
-	int r;
-
-	desc->tfm = p->tfm;
-	r = crypto_shash_digest(desc, data, p->block_size, digest);
-	*key = r ? 0 : ss_key64(p, digest);
-	return r;
-}
-
-/* Hashes the first @nr whole blocks of @bio into @keys. */
+/* Hashes @nr whole blocks of @bio from @it on into @keys; advances @it. */
 static void ss_hash_bio(struct ss_pool *p, struct shash_desc *desc,
-			struct bio *bio, unsigned int nr, u64 *keys)
+			struct bio *bio, struct bvec_iter *it, unsigned int nr,
+			u64 *keys)
 {
 	u8 digest[SHA256_DIGEST_SIZE];
-	struct bvec_iter it;
-	struct bio_vec bv;
-	unsigned int fill = 0, i = 0;
+	unsigned int i;
 
 	desc->tfm = p->tfm;
-	bio_for_each_segment(bv, bio, it) {
-		unsigned int off = 0;
+	for (i = 0; i < nr; i++) {
+		struct bio_vec bv = bio_iter_iovec(bio, *it);
+		unsigned int left = p->block_size;
+		void *a;
 
-		while (off < bv.bv_len) {
-			unsigned int n = min(bv.bv_len - off,
-					     p->block_size - fill);
-			void *a = bvec_kmap_local(&bv);
-
-			if (!fill && n == p->block_size) {
-				/* The common case: a block in one segment. */
-				crypto_shash_digest(desc, a + off, n, digest);
-				kunmap_local(a);
-				keys[i++] = ss_key64(p, digest);
-				if (i == nr)
-					return;
-				off += n;
-				continue;
-			}
-
-			if (!fill)
-				crypto_shash_init(desc);
-			crypto_shash_update(desc, a + off, n);
+		if (bv.bv_len >= left) {
+			/* The common case: a block in one segment. */
+			a = bvec_kmap_local(&bv);
+			crypto_shash_digest(desc, a, left, digest);
 			kunmap_local(a);
-			off += n;
-			fill += n;
-			if (fill < p->block_size)
-				continue;
+			bio_advance_iter_single(bio, it, left);
+		} else {
+			crypto_shash_init(desc);
+			while (left) {
+				unsigned int n;
+
+				bv = bio_iter_iovec(bio, *it);
+				n = min(bv.bv_len, left);
+				a = bvec_kmap_local(&bv);
+				crypto_shash_update(desc, a, n);
+				kunmap_local(a);
+				bio_advance_iter_single(bio, it, n);
+				left -= n;
+			}
 			crypto_shash_final(desc, digest);
-			keys[i++] = ss_key64(p, digest);
-			if (i == nr)
-				return;
-			fill = 0;
 		}
+		keys[i] = ss_key64(p, digest);
 	}
 }
 
@@ -348,10 +329,12 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 	bool read, stale;
 
 	if (can_index) {
+		struct bvec_iter it = bio->bi_iter;
+
 		if (pb->hashed)
-			k = pb->keys[0];
+			k = pb->key0;
 		else
-			ss_hash_bio(p, desc, bio, 1, &k);
+			ss_hash_bio(p, desc, bio, &it, 1, &k);
 		key = ss_ikey(k);
 	}
 	page = mempool_alloc(&p->page_pool, GFP_NOIO);
@@ -546,36 +529,43 @@ static void __ss_unreserve(struct ss_pool *p, u32 b, u32 nr)
  * gets a new run, so that sequential I/O stays sequential), then only the
  * blocks that will be written are hashed, then the index is consulted.
  */
-static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
-{
-	struct ss_pool *p = vc->pool;
-	unsigned int v = vc->index;
-	sector_t s = bio->bi_iter.bi_sector;
-	unsigned int bsec = ss_bsec(p), off = s & (bsec - 1);
-	unsigned int len = bio_sectors(bio);
-	bool can_index = p->merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
-	unsigned long flags;
-	u32 nr, i, k, first, start = 0;
+/* Blocks hashed at a time by ss_trim_write(): their keys are on the stack. */
+#define SS_HASH_CHUNK	16
+
+/* Where a whole-block write goes, as ss_plan_write() chose it. */
+struct ss_wplan {
+	u32 first;			/* map entry of the first block (0: none) */
+	u32 start;			/* first new block, when !inplace */
+	u32 k;				/* blocks planned */
 	bool inplace;
+};
 
-	pb->g = vc->base + (s >> p->sec_shift);
-	if (off || len < bsec) {
-		if (off + len > bsec)
-			dm_accept_partial_bio(bio, bsec - off);
-		return ss_defer_write(vc, bio, pb, true);
-	}
-	nr = min_t(u32, len >> p->sec_shift, SS_RUN);
+/* Physical block of the @i-th block of the plan. */
+static inline u32 ss_wplan_block(const struct ss_wplan *w, u32 i)
+{
+	return w->inplace ? w->first - 1 + i : w->start + i;
+}
 
-	spin_lock_irqsave(&p->lock, flags);
-	first = p->map[pb->g];
-	k = 0;
-	if (first && __ss_inplace_ok(p, first - 1, v))
+/*
+ * Plan: the first @nr blocks at pb->g go in place (as far as they may) or
+ * to a new contiguous run, reserved and marked PENDING.  0 blocks: no
+ * space now.
+ */
+static u32 __ss_plan_write(struct ss_pool *p, unsigned int v,
+			   struct ss_bio *pb, u32 nr, struct ss_wplan *w)
+{
+	u32 i, k = 0;
+
+	lockdep_assert_held(&p->lock);
+	w->first = p->map[pb->g];
+	w->start = 0;
+	if (w->first && __ss_inplace_ok(p, w->first - 1, v))
 		for (k = 1; k < nr; k++)
-			if (p->map[pb->g + k] != first + k ||
-			    !__ss_inplace_ok(p, first - 1 + k, v))
+			if (p->map[pb->g + k] != w->first + k ||
+			    !__ss_inplace_ok(p, w->first - 1 + k, v))
 				break;
-	inplace = k == nr;
-	if (!inplace) {
+	w->inplace = k == nr;
+	if (!w->inplace) {
 		u32 want = nr, n;
 
 		if (!k)	/* up to the next block that could go in place */
@@ -585,67 +575,148 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 				if (e && __ss_inplace_ok(p, e - 1, v))
 					break;
 			}
-		n = __ss_alloc(p, want, &start);
+		n = __ss_alloc(p, want, &w->start);
 		if (n) {
 			k = n;
 			for (i = 0; i < k; i++)
-				p->mask[start + i] = BIT(v) | SS_PENDING;
+				p->mask[w->start + i] = BIT(v) | SS_PENDING;
 		} else if (k) {
-			inplace = true;
+			w->inplace = true;
 		} else {
-			/* Wait for space (or fail) in the worker. */
-			spin_unlock_irqrestore(&p->lock, flags);
-			if (len > bsec)
-				dm_accept_partial_bio(bio, bsec);
-			return ss_defer_write(vc, bio, pb, false);
+			return 0;
 		}
 	}
-	if (inplace)
+	if (w->inplace)
 		for (i = 0; i < k; i++)
-			p->mask[first - 1 + i] |= SS_PENDING;
-	spin_unlock_irqrestore(&p->lock, flags);
+			p->mask[w->first - 1 + i] |= SS_PENDING;
+	w->k = k;
+	return k;
+}
 
-	if (can_index)
-		ss_hash_bio(p, (struct shash_desc *)pb->desc, bio, k, pb->keys);
+/* Gives back blocks @from.. of the plan: they are not written now. */
+static void __ss_plan_cut(struct ss_pool *p, struct ss_wplan *w, u32 from)
+{
+	u32 j;
+
+	lockdep_assert_held(&p->lock);
+	for (j = from; j < w->k; j++) {
+		if (w->inplace)
+			p->mask[w->first - 1 + j] &= ~SS_PENDING;
+		else
+			__ss_unreserve(p, w->start + j, 1);
+	}
+	w->k = from;
+}
+
+/* Takes block @i of the plan for the write: index, copy-on-write count. */
+static void __ss_plan_take(struct ss_pool *p, unsigned int v, struct ss_bio *pb,
+			   const struct ss_wplan *w, u32 i, bool index, u64 key)
+{
+	u32 b = ss_wplan_block(w, i);
+	u32 old = p->map[pb->g + i];
+
+	lockdep_assert_held(&p->lock);
+	if (w->inplace && p->key[b])
+		__ss_index_del(p, b);
+	if (!w->inplace && old && ss_shared(p, old - 1))
+		p->vd[v].cow++;
+	if (index)
+		__ss_index_add(p, b, ss_ikey(key));
+}
+
+/*
+ * Trim: hashes the planned blocks a chunk at a time and cuts the plan
+ * before the first block that another vdisk may already hold (it goes to
+ * the worker, to be compared); takes the blocks before it.  Returns the
+ * blocks kept; with none, pb->key0 holds the first block's key.
+ */
+static u32 ss_trim_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb,
+			 struct ss_wplan *w, bool can_index)
+{
+	struct ss_pool *p = vc->pool;
+	struct shash_desc *desc = (struct shash_desc *)pb->desc;
+	bool meta = bio->bi_opf & REQ_META;
+	struct bvec_iter it = bio->bi_iter;
+	u64 keys[SS_HASH_CHUNK];
+	unsigned int v = vc->index;
+	unsigned long flags;
+	u32 c, i, n;
+
+	for (c = 0; c < w->k; c += n) {
+		/* Nothing to hash: take them all in one locked step. */
+		n = can_index ? min_t(u32, w->k - c, SS_HASH_CHUNK) : w->k - c;
+		if (can_index)
+			ss_hash_bio(p, desc, bio, &it, n, keys);
+		spin_lock_irqsave(&p->lock, flags);
+		for (i = 0; can_index && i < n; i++)
+			if (__ss_indexable(p, meta, keys[i], false) &&
+			    __ss_candidate(p, ss_ikey(keys[i]), v, NULL, 0) !=
+			    SS_NIL)
+				break;
+		if (can_index && i < n) {
+			/* Another vdisk may hold block c + i: cut there. */
+			__ss_plan_cut(p, w, c + i);
+			if (!w->k)
+				pb->key0 = keys[0];
+			n = i;
+		}
+		for (i = 0; i < n; i++)
+			__ss_plan_take(p, v, pb, w, c + i, can_index &&
+				       __ss_indexable(p, meta, keys[i], true),
+				       can_index ? keys[i] : 0);
+		spin_unlock_irqrestore(&p->lock, flags);
+	}
+	return w->k;
+}
+
+/*
+ * A whole-block write: plan where its blocks go, trim the plan before a
+ * block that may merge, commit the rest in place of the bio.  What cannot
+ * go on the fast path (a sub-block write, no space, a first block that
+ * may merge) goes to the worker.
+ */
+static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
+{
+	struct ss_pool *p = vc->pool;
+	unsigned int v = vc->index;
+	sector_t s = bio->bi_iter.bi_sector;
+	unsigned int bsec = ss_bsec(p), off = s & (bsec - 1);
+	unsigned int len = bio_sectors(bio);
+	bool can_index = p->merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
+	struct ss_wplan w;
+	unsigned long flags;
+	u32 k;
+
+	pb->g = vc->base + (s >> p->sec_shift);
+	if (off || len < bsec) {
+		if (off + len > bsec)
+			dm_accept_partial_bio(bio, bsec - off);
+		return ss_defer_write(vc, bio, pb, true);
+	}
 
 	spin_lock_irqsave(&p->lock, flags);
-	for (i = 0; can_index && i < k; i++)
-		if (__ss_indexable(p, bio->bi_opf & REQ_META, pb->keys[i], false) &&
-		    __ss_candidate(p, ss_ikey(pb->keys[i]), v, NULL, 0) !=
-		    SS_NIL)
-			break;
-	if (can_index && i < k) {
-		/* Another vdisk may hold block i: write up to it only. */
-		u32 j;
-
-		for (j = i; j < k; j++) {
-			if (inplace)
-				p->mask[first - 1 + j] &= ~SS_PENDING;
-			else
-				__ss_unreserve(p, start + j, 1);
-		}
-		k = i;
-	}
+	k = __ss_plan_write(p, v, pb, min_t(u32, len >> p->sec_shift, SS_RUN),
+			    &w);
+	spin_unlock_irqrestore(&p->lock, flags);
 	if (!k) {
-		spin_unlock_irqrestore(&p->lock, flags);
+		/* Wait for space (or fail) in the worker. */
+		if (len > bsec)
+			dm_accept_partial_bio(bio, bsec);
+		return ss_defer_write(vc, bio, pb, false);
+	}
+
+	k = ss_trim_write(vc, bio, pb, &w, can_index);
+	if (!k) {
 		wake_up_all(&p->wait);
 		pb->hashed = can_index;
 		if (len > bsec)
 			dm_accept_partial_bio(bio, bsec);
 		return ss_defer_write(vc, bio, pb, false);
 	}
-	for (i = 0; i < k; i++) {
-		u32 b = inplace ? first - 1 + i : start + i;
-		u32 old = p->map[pb->g + i];
 
-		if (inplace && p->key[b])
-			__ss_index_del(p, b);
-		if (!inplace && old && ss_shared(p, old - 1))
-			p->vd[v].cow++;
-		if (can_index && __ss_indexable(p, bio->bi_opf & REQ_META, pb->keys[i], true))
-			__ss_index_add(p, b, ss_ikey(pb->keys[i]));
-	}
-	pb->epoch = inplace ? __ss_io_begin(p) : -1;
+	/* Commit: the bio writes the k blocks kept. */
+	spin_lock_irqsave(&p->lock, flags);
+	pb->epoch = w.inplace ? __ss_io_begin(p) : -1;
 	p->vd[v].writes++;
 	if (bio->bi_opf & REQ_META)
 		p->meta_writes++;
@@ -653,8 +724,8 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 
 	if (k << p->sec_shift < len)
 		dm_accept_partial_bio(bio, k << p->sec_shift);
-	pb->kind = inplace ? SS_IO_INPLACE : SS_IO_NEW;
-	pb->pblock = inplace ? first - 1 : start;
+	pb->kind = w.inplace ? SS_IO_INPLACE : SS_IO_NEW;
+	pb->pblock = ss_wplan_block(&w, 0);
 	pb->nr = k;
 	if (p->mt && (bio->bi_opf & REQ_FUA)) {
 		pb->fua = true;

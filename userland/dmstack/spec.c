@@ -72,7 +72,7 @@ static const struct dms_optdef dms_opts_noorder[] = {
 	{ "flush", DMS_K_WORD, "ignore|honor", 0, 0 },
 	{ "order", DMS_K_WORD, "fifo|random|reverse", 0, 0 },
 	{ "seed", DMS_K_NUM, NULL, 0, DMS_U64 },
-	/* The kernel's limits (dm-noorder/noorder_internal.h), checked before it. */
+	/* The kernel's limits (dm-noorder/nord_internal.h), checked before it. */
 	{ "cache_mb", DMS_K_NUM, NULL, 1, 1048576 },
 	{ "destage_ms", DMS_K_NUM, NULL, 0, 3600000 },
 	{ NULL }
@@ -80,7 +80,7 @@ static const struct dms_optdef dms_opts_noorder[] = {
 
 static const struct dms_optdef dms_opts_subsist[] = {
 	DMS_PLACE,
-	/* The kernel's limits (dm-subsist/pool.c), checked before it. */
+	/* The kernel's limits (dm-subsist/pool_target.c), checked before it. */
 	{ "vdisks", DMS_K_NUM, NULL, 1, DMS_MAX_VDISKS },
 	{ "vdisk_size", DMS_K_SIZE, NULL, 0, 0 },
 	{ "block_size", DMS_K_WORD, "512|1024|2048|4096", 0, 0 },
