@@ -18,6 +18,7 @@
 #include <linux/log2.h>
 #include <linux/mempool.h>
 #include <linux/module.h>
+#include <linux/ratelimit.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
@@ -687,6 +688,12 @@ static void fi_stats_reset(struct fi_c *fc)
 	}
 }
 
+/*
+ * A refused message says why in the kernel log: up to 100 every 5 s, so
+ * that a script looping over bad messages cannot flood it.
+ */
+static DEFINE_RATELIMIT_STATE(fi_msg_rs, 5 * HZ, 100);
+
 static int faultinj_message(struct dm_target *ti, unsigned int argc,
 			    char **argv, char *result, unsigned int maxlen)
 {
@@ -717,7 +724,7 @@ static int faultinj_message(struct dm_target *ti, unsigned int argc,
 	}
 	mutex_unlock(&fc->lock);
 
-	if (r < 0)
+	if (r < 0 && __ratelimit(&fi_msg_rs))
 		DMWARN("%s: %s: %s", fi_name(ti), argv[0], err);
 	return r;
 }

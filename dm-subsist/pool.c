@@ -158,19 +158,106 @@ void ss_pool_bind(struct ss_pool *p, struct block_device *data,
 	mutex_unlock(&p->commit_mutex);
 }
 
-/* The last pool table commits and lets go of the devices. */
-void ss_pool_unbind(struct ss_pool *p)
+/* Takes the held vdisk devices out of the pool, into @md[]. */
+static unsigned int ss_pool_take_held(struct ss_pool *p,
+				      struct mapped_device **md)
+{
+	unsigned int n = p->nr_held;
+
+	lockdep_assert_held(&ss_mutex);
+	memcpy(md, p->held, n * sizeof(*md));
+	p->nr_held = 0;
+	p->holding = false;
+	return n;
+}
+
+/* Resumes the vdisk devices taken by ss_pool_take_held(); drops them. */
+void ss_resume_held(struct mapped_device **md, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		dm_internal_resume(md[i]);
+		dm_put(md[i]);
+	}
+}
+
+/*
+ * The last pool table commits and lets go of the devices.  Another target
+ * loaded into the pool device resumes no pool: the vdisks its suspend
+ * held are handed to the caller in @md[] (their number returned), to be
+ * resumed once ss_mutex is dropped; they then find no pool table (EIO).
+ */
+unsigned int ss_pool_unbind(struct ss_pool *p, struct mapped_device **md)
 {
 	lockdep_assert_held(&ss_mutex);
 	if (--p->nr_tables)
-		return;
+		return 0;
 	if (p->mt)
 		ss_commit(p, true);
 	mutex_lock(&p->commit_mutex);
 	WRITE_ONCE(p->data, NULL);
 	p->meta = NULL;
 	mutex_unlock(&p->commit_mutex);
+	return ss_pool_take_held(p, md);
 }
+
+/*
+ * Suspending the pool suspends its vdisks first, as dm-thin does with its
+ * thin devices: dm core then holds their I/O, waits for what is in flight
+ * (the worker's compares and writes with it) and maps the held bios again
+ * after the resume.  Vdisk I/O goes straight to the data device, without a
+ * second pass through the pool device.  Each vdisk's dm device is held
+ * (dm_hold) until the resume.
+ */
+void ss_pool_suspend_vdisks(struct ss_pool *p)
+{
+	struct mapped_device *md[SS_MAX_VDISKS];
+	unsigned int i, n;
+
+	mutex_lock(&ss_mutex);
+	if (!p->holding) {
+		p->holding = true;
+		for (i = 0; i < p->nr_vdisks; i++) {
+			struct mapped_device *o = p->vd[i].owner;
+
+			if (o && !dm_hold(o))
+				p->held[p->nr_held++] = o;
+		}
+	}
+	n = p->nr_held;
+	memcpy(md, p->held, n * sizeof(*md));
+	mutex_unlock(&ss_mutex);
+	for (i = 0; i < n; i++)
+		dm_internal_suspend_noflush(md[i]);
+}
+
+/* Resumes what ss_pool_suspend_vdisks() suspended; nothing if nothing. */
+void ss_pool_resume_vdisks(struct ss_pool *p)
+{
+	struct mapped_device *md[SS_MAX_VDISKS];
+	unsigned int n;
+
+	mutex_lock(&ss_mutex);
+	n = ss_pool_take_held(p, md);
+	mutex_unlock(&ss_mutex);
+	ss_resume_held(md, n);
+}
+
+/* May vdisk table of @md bind now?  Not a new one while the pool is held. */
+bool ss_pool_vdisk_may_bind(struct ss_pool *p, struct mapped_device *md)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&ss_mutex);
+	if (!p->holding)
+		return true;
+	for (i = 0; i < p->nr_held; i++)
+		if (p->held[i] == md)
+			return true;
+	return false;
+}
+
 
 /* Copies the parameters the pool keeps (and ss_pool_matches() compares). */
 static void ss_pool_set_params(struct ss_pool *p, const struct ss_params *prm)

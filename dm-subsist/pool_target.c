@@ -159,11 +159,6 @@ static int ss_check_params(struct ss_pc *pc, struct ss_params *t,
 		ti->error = "Pool length exceeds the data device";
 		return -EINVAL;
 	}
-	/* Vdisk I/O reaches the data blocks through the pool device. */
-	if (ti->len < nb << t->sec_shift) {
-		ti->error = "Pool length must cover the data device (give its size)";
-		return -EINVAL;
-	}
 	if (pc->meta_dev && pc->meta_dev->bdev == pc->data_dev->bdev) {
 		ti->error = "Data and metadata devices must differ";
 		return -EINVAL;
@@ -190,10 +185,14 @@ static void subsist_pool_dtr(struct dm_target *ti)
 	struct ss_pc *pc = ti->private;
 
 	if (pc->pool) {
+		struct mapped_device *md[SS_MAX_VDISKS];
+		unsigned int n;
+
 		mutex_lock(&ss_mutex);
-		ss_pool_unbind(pc->pool);
+		n = ss_pool_unbind(pc->pool, md);
 		ss_pool_put(pc->pool);
 		mutex_unlock(&ss_mutex);
+		ss_resume_held(md, n);
 	}
 	if (pc->meta_dev)
 		dm_put_device(ti, pc->meta_dev);
@@ -315,9 +314,8 @@ static int subsist_pool_map(struct dm_target *ti, struct bio *bio)
 {
 	struct ss_pc *pc = ti->private;
 
-	if (bio->bi_opf & SS_REQ_VDISK)
-		bio->bi_opf &= ~SS_REQ_VDISK;
-	else if (op_is_write(bio_op(bio)) && bio_sectors(bio))
+	/* The pool device shows the data device; only vdisks write. */
+	if (op_is_write(bio_op(bio)) && bio_sectors(bio))
 		return DM_MAPIO_KILL;
 	bio_set_dev(bio, pc->data_dev->bdev);
 	return DM_MAPIO_REMAPPED;
@@ -328,6 +326,17 @@ static int subsist_pool_map(struct dm_target *ti, struct bio *bio)
  * with it); the commit goes straight to the devices, and no background
  * commit runs until the resume.
  */
+/* The vdisks first: their I/O drains and then waits for the resume. */
+static void subsist_pool_presuspend(struct dm_target *ti)
+{
+	ss_pool_suspend_vdisks(((struct ss_pc *)ti->private)->pool);
+}
+
+static void subsist_pool_presuspend_undo(struct dm_target *ti)
+{
+	ss_pool_resume_vdisks(((struct ss_pc *)ti->private)->pool);
+}
+
 static void subsist_pool_postsuspend(struct dm_target *ti)
 {
 	struct ss_pool *p = ((struct ss_pc *)ti->private)->pool;
@@ -352,6 +361,7 @@ static void subsist_pool_resume(struct dm_target *ti)
 	if (!bio_list_empty(&p->commit_waiters))
 		queue_work(p->wq, &p->commit_work);
 	spin_unlock_irq(&p->lock);
+	ss_pool_resume_vdisks(p);
 }
 
 static void ss_pool_emit_table(struct ss_pc *pc, char *result,
@@ -583,6 +593,8 @@ static struct target_type subsist_pool_target = {
 	.ctr = subsist_pool_ctr,
 	.dtr = subsist_pool_dtr,
 	.map = subsist_pool_map,
+	.presuspend = subsist_pool_presuspend,
+	.presuspend_undo = subsist_pool_presuspend_undo,
 	.postsuspend = subsist_pool_postsuspend,
 	.resume = subsist_pool_resume,
 	.status = subsist_pool_status,

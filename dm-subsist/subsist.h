@@ -150,6 +150,15 @@ struct ss_pool {
 	struct block_device *data, *meta;
 	bool suspended;			/* between postsuspend and resume */
 
+	/*
+	 * Vdisk dm devices the pool's suspend suspended (dm_hold: each a
+	 * reference), to resume with the pool; while @holding no new vdisk
+	 * device binds.  ss_mutex.
+	 */
+	bool holding;
+	unsigned int nr_held;
+	struct mapped_device *held[SS_MAX_VDISKS];
+
 	/* Commits (commit.c, meta.c); commit_mutex nests outside lock. */
 	struct mutex commit_mutex;
 	struct work_struct commit_work;
@@ -161,32 +170,18 @@ struct ss_pool {
 #define SS_DISCARD_BATCH 1024U
 
 /*
- * The I/O path, as dm-thin's: a vdisk remaps its bios to its pool's dm
- * device (vc->pool_dev, sectors in data-device space) and the pool target
- * passes them on to the data device.  So suspending the pool holds vdisk
- * I/O in dm core, and the pool's dm device accounts for it.  The pool
- * device is a read-only handle for everyone else: its map kills writes
- * that do not carry SS_REQ_VDISK, the mark a vdisk puts on the writes it
- * sends (REQ_DRV, "for driver use": the block layer and dm clones copy
- * it, no file system or user space sets it).  The pool target clears it
- * before passing a write on.  dm core uses REQ_DRV itself for its poll
- * list of a polled bio entering a dm device, so a marked bio is not
- * polled (REQ_POLLED cleared): it completes by interrupt.
- *
- * The engine's own I/O:
- * - a candidate's compare read, a read-modify-write's read and every
- *   data write of the worker go through the pool device too, like vdisk
- *   bios (ss_block_io(), ss_write_block()): while the pool is suspended
- *   they wait in dm core, and the worker with them;
- * - the read cache is filled from completed vdisk reads: no I/O;
- * - the commit (commit.c) flushes the data device and writes the metadata
- *   straight to the devices of the pool's table (p->data, p->meta), not
- *   through the pool device: it runs at postsuspend, when I/O sent
- *   through the pool device would wait for the resume.  While the pool
- *   is suspended only that commit (and a "commit" message) writes; the
- *   periodic commit, a vdisk flush's and the worker's wait for the resume.
+ * The I/O path.  A vdisk remaps its bios straight to the data device of
+ * the pool's table (p->data, held by that table through dm_get_device, so
+ * sysfs shows the pool as its holder), and the worker's compares,
+ * read-modify-writes and writes go there too: one dm hop.  Suspending the
+ * pool quiesces them all the way dm-thin quiesces its thin devices: the
+ * pool's presuspend suspends every vdisk's dm device internally
+ * (dm_internal_suspend_noflush), which holds their new bios in dm core
+ * and waits for those in flight, worker's included; the resume lets them
+ * go.  The commit at postsuspend, and a "commit" message, write straight
+ * to the devices; the periodic commit and a vdisk flush's wait for the
+ * resume.  The pool device is a read-only handle for everyone else.
  */
-#define SS_REQ_VDISK	REQ_DRV
 
 enum ss_feature { SS_F_BLOCK_SIZE, SS_F_HASH, SS_F_MERGE, SS_F_CACHE,
 		  SS_F_META, SS_NR_FEATURES };
@@ -308,7 +303,19 @@ struct ss_pool *ss_pool_create(const struct ss_params *prm,
 			       struct mapped_device *md, char **error);
 void ss_pool_bind(struct ss_pool *p, struct block_device *data,
 		  struct block_device *meta);
-void ss_pool_unbind(struct ss_pool *p);
+unsigned int ss_pool_unbind(struct ss_pool *p, struct mapped_device **md);
+void ss_pool_suspend_vdisks(struct ss_pool *p);
+void ss_pool_resume_vdisks(struct ss_pool *p);
+void ss_resume_held(struct mapped_device **md, unsigned int n);
+bool ss_pool_vdisk_may_bind(struct ss_pool *p, struct mapped_device *md);
+
+/*
+ * dm core's internal suspend, exported by dm-mod (EXPORT_SYMBOL_GPL) but
+ * declared in drivers/md/dm.h, which a module built outside the tree
+ * cannot include; dm-thin suspends its thin devices with them.
+ */
+void dm_internal_suspend_noflush(struct mapped_device *md);
+void dm_internal_resume(struct mapped_device *md);
 
 /* vdisk.c */
 extern struct target_type subsist_target;

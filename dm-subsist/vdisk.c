@@ -98,33 +98,35 @@ static void ss_bio_copy(struct bio *bio, u8 *buf)
 	}
 }
 
-/* Marks a vdisk bio for the pool device, which passes only marked writes. */
-static void ss_mark(struct bio *bio)
-{
-	if (op_is_write(bio_op(bio)))
-		bio->bi_opf = (bio->bi_opf | SS_REQ_VDISK) & ~REQ_POLLED;
-}
-
-/* Sends @bio to the pool device at data-device sector @sector. */
+/*
+ * Sends @bio to the data device of the pool's table at @sector (see the
+ * I/O path in subsist.h); with no pool table bound, nowhere: EIO.
+ */
 static int ss_remap(struct ss_vc *vc, struct bio *bio, sector_t sector)
 {
-	bio_set_dev(bio, vc->pool_dev->bdev);
+	struct block_device *data = READ_ONCE(vc->pool->data);
+
+	if (unlikely(!data))
+		return DM_MAPIO_KILL;
+	bio_set_dev(bio, data);
 	bio->bi_iter.bi_sector = sector;
-	ss_mark(bio);
 	return DM_MAPIO_REMAPPED;
 }
 
-/* One block of the worker's, through the pool device as a vdisk bio. */
+/* One block of the worker's, on the data device. */
 static int ss_block_io(struct ss_vc *vc, blk_opf_t opf, u32 b,
 		       struct page *page)
 {
 	struct ss_pool *p = vc->pool;
-	struct bio *bio = bio_alloc(vc->pool_dev->bdev, 1, opf, GFP_NOIO);
+	struct block_device *data = READ_ONCE(p->data);
+	struct bio *bio;
 	int r;
 
+	if (!data)
+		return -EIO;
+	bio = bio_alloc(data, 1, opf, GFP_NOIO);
 	bio->bi_iter.bi_sector = (sector_t)b << p->sec_shift;
 	__bio_add_page(bio, page, p->block_size, 0);
-	ss_mark(bio);
 	r = submit_bio_wait(bio);
 	bio_put(bio);
 	return r;
@@ -202,9 +204,9 @@ static void ss_complete(struct ss_pool *p, struct bio *bio, blk_status_t st)
  */
 static void ss_reclaim(struct ss_pool *p)
 {
-	do {
-		wait_event(p->wait, !READ_ONCE(p->suspended));
-	} while (p->mt && ss_commit(p, false) == -EAGAIN);
+	/* Never suspended here: the pool's suspend waits for this bio. */
+	if (p->mt)
+		ss_commit(p, false);
 	wait_event_timeout(p->wait, READ_ONCE(p->nr_free) ||
 			   !READ_ONCE(p->nr_deferred), HZ / 2);
 }
@@ -264,18 +266,21 @@ static blk_status_t ss_write_block(struct ss_vc *vc, struct bio *bio,
 		p->meta_writes++;
 	spin_unlock_irqrestore(&p->lock, flags);
 
+	/*
+	 * p->data is bound: a pool table is replaced only with the pool
+	 * suspended, and so its vdisks, with their bios, this one among them.
+	 */
 	if (page) {
-		wb = bio_alloc(vc->pool_dev->bdev, 1, REQ_OP_WRITE, GFP_NOIO);
+		wb = bio_alloc(p->data, 1, REQ_OP_WRITE, GFP_NOIO);
 		__bio_add_page(wb, page, p->block_size, 0);
 	} else {
-		wb = bio_alloc_clone(vc->pool_dev->bdev, bio, GFP_NOIO, &p->bs);
+		wb = bio_alloc_clone(p->data, bio, GFP_NOIO, &p->bs);
 	}
 	wb->bi_opf = REQ_OP_WRITE | (bio->bi_opf & (REQ_META | REQ_PRIO |
 						    REQ_SYNC));
 	if (!p->mt)
 		wb->bi_opf |= bio->bi_opf & REQ_FUA;
 	wb->bi_iter.bi_sector = (sector_t)b << p->sec_shift;
-	ss_mark(wb);
 	r = submit_bio_wait(wb);
 	bio_put(wb);
 	ss_write_done(p, v, pb->g, b, 1, inplace, !r, epoch);
@@ -925,6 +930,9 @@ static int subsist_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "vdisk table is longer than the pool's vdisk_sectors";
 	} else if (p->vd[vc->index].owner && p->vd[vc->index].owner != md) {
 		ti->error = "vdisk_index is in use by another device";
+		r = -EBUSY;
+	} else if (!ss_pool_vdisk_may_bind(p, md)) {
+		ti->error = "The pool is suspended: resume it first";
 		r = -EBUSY;
 	} else {
 		vd = &p->vd[vc->index];

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Vdisk I/O goes through the pool device: suspending the pool under load
-# quiesces it.  The data device is a dm-linear over a ramdisk, so that its
-# I/O counters can be read.  A fio write load with crc32c verify runs on
+# Suspending the pool under load quiesces its vdisks (the pool suspends
+# their dm devices first, as dm-thin does its thin devices).  The data
+# device is a dm-linear over a ramdisk, so that its I/O counters can be
+# read.  A fio write load with crc32c verify runs on
 # vdisk 0 while vdisk 1 writes blocks that vdisk 0 holds (compares in the
 # worker) and sub-block writes (read-modify-writes in the worker); the pool
 # is suspended mid-load: the data device's counters do not move for 3 s,
@@ -11,9 +12,10 @@
 # sub-block one, one to a new block; fio's, with its fsyncs); no commit
 # runs; after the resume everything completes, fio verifies, the pending
 # writes read back.  Without and with a meta_dev (its postsuspend commit
-# must not go through the suspended pool device).  The data device lists
+# writes straight to the devices).  The data device lists
 # the pool as its holder; a write to the pool device from outside still
-# fails with EIO.
+# fails with EIO.  While the pool is suspended a vdisk table on a new dm
+# device is refused.
 # timeout: 420
 . "${0%/*}/../lib.sh"
 . "${0%/*}/ss.lib"
@@ -50,7 +52,7 @@ round() {
 	_r=$1
 	shift
 	dd if=/dev/zero of=$mrd bs=4096 count=2 status=none
-	check "$_r: pool" ss_pool pool $data 2 32768 "$@" || return
+	check "$_r: pool (3 vdisks, 2 of them used)" ss_pool pool $data 3 32768 "$@" || return
 	check "$_r: vdisks" ss_vdisks pool v 2 || return
 	dmpool=dm-$(dmsetup info -c --noheadings -o minor pool | tr -d ' ')
 	# Vdisk 0 beyond fio's 12 MiB: what vdisk 1 will write (merges).
@@ -106,6 +108,13 @@ round() {
 	ok $? "$_r: the fio load waits (not failed)"
 	check_eq "$_r: no commit while suspended" "$commits" \
 		"$(ss_stat pool commits)"
+	klog_mark
+	check_fails "$_r: a vdisk on a new device is refused while the pool is suspended" \
+		dmsetup create v2 --table "0 32768 subsist /dev/mapper/pool 2"
+	klog_has "The pool is suspended: resume it first"
+	ok $? "$_r: ... saying why"
+	[ ! -e /dev/mapper/v2 ]
+	ok $? "$_r: ... and leaving no device"
 	check "$_r: resume the pool" dmsetup resume pool
 	wait $mrg_pid
 	ok $? "$_r: the merging write completed"
