@@ -610,10 +610,120 @@ static const struct option ct_explore_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* The options that take a number or a size; usage for any other. */
+static int ct_explore_opt_num(struct ct_explore *ex, int c)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'n':
+		if (ct_parse_u64(optarg, &ex->max_states) || !ex->max_states) {
+			ct_err("explore: -n wants a number of states > 0, not \"%s\"",
+			       optarg);
+			return -EINVAL;
+		}
+		break;
+	case 't':
+		if (ct_parse_u64(optarg, &v) || !v || v > 1000000) {
+			ct_err("explore: -t wants a number of seconds > 0, not \"%s\"",
+			       optarg);
+			return -EINVAL;
+		}
+		ex->budget = v;
+		break;
+	case 'j':
+		if (ct_parse_u64(optarg, &v) || !v || v > 64) {
+			ct_err("explore: -j wants 1 to 64 workers, not \"%s\"",
+			       optarg);
+			return -EINVAL;
+		}
+		ex->jobs = v;
+		break;
+	case 's':
+		if (ct_parse_u64(optarg, &ex->params.seed)) {
+			ct_err("explore: -s wants a number, not \"%s\"", optarg);
+			return -EINVAL;
+		}
+		ex->params.has_seed = 1;
+		break;
+	case OPT_WINDOW:
+		if (ct_parse_size(optarg, &ex->params.window)) {
+			ct_err("explore: --window wants bytes (a K, M or G suffix is fine), not \"%s\"",
+			       optarg);
+			return -EINVAL;
+		}
+		ex->params.has_window = 1;
+		break;
+	case OPT_TIMEOUT:
+		if (ct_parse_u64(optarg, &v) || v > 86400) {
+			ct_err("explore: --timeout wants seconds (0: none), not \"%s\"",
+			       optarg);
+			return -EINVAL;
+		}
+		ex->ck.timeout = v;
+		break;
+	case OPT_SHOW:
+		if (ct_parse_u64(optarg, &v) || v > UINT32_MAX) {
+			ct_err("explore: --show wants a number, not \"%s\"", optarg);
+			return -EINVAL;
+		}
+		ex->show = v;
+		break;
+	default:
+		ct_explore_usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One option @c (its argument in optarg); --flush's word into *@flush. */
+static int ct_explore_opt(struct ct_explore *ex, int c, const char **flush)
+{
+	switch (c) {
+	case 'q':
+		ex->quiet = 1;
+		break;
+	case OPT_FLUSH:
+		if (strcmp(optarg, "honor") && strcmp(optarg, "ignore") &&
+		    strcmp(optarg, "both")) {
+			ct_err("explore: --flush wants honor, ignore or both, not \"%s\"",
+			       optarg);
+			return -EINVAL;
+		}
+		*flush = optarg;
+		break;
+	case OPT_CHECK:
+		if (!*optarg) {
+			ct_err("explore: --check wants e2fsck or a command");
+			return -EINVAL;
+		}
+		ex->ck.e2fsck = !strcmp(optarg, "e2fsck");
+		ex->ck.cmd = ex->ck.e2fsck ? NULL : optarg;
+		break;
+	case OPT_RESULTS:
+		ex->results_path = optarg;
+		break;
+	case OPT_KEEP_LOGS:
+		ex->keep_logs = optarg;
+		break;
+	case OPT_WORKDIR:
+		ex->workparent = optarg;
+		break;
+	case OPT_PARANOID:
+		ex->paranoid = 1;
+		break;
+	case 'h':
+		ct_explore_usage(stdout);
+		exit(CT_EXIT_OK);
+	default:
+		return ct_explore_opt_num(ex, c);
+	}
+	return 0;
+}
+
 static int ct_explore_args(struct ct_explore *ex, int argc, char **argv)
 {
 	const char *flush = NULL;
-	uint64_t v;
 	long ncpu;
 	int c;
 
@@ -623,99 +733,8 @@ static int ct_explore_args(struct ct_explore *ex, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:t:j:s:qh", ct_explore_opts,
 				NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (ct_parse_u64(optarg, &ex->max_states) || !ex->max_states) {
-				ct_err("explore: -n wants a number of states > 0, not \"%s\"",
-				       optarg);
-				return -EINVAL;
-			}
-			break;
-		case 't':
-			if (ct_parse_u64(optarg, &v) || !v || v > 1000000) {
-				ct_err("explore: -t wants a number of seconds > 0, not \"%s\"",
-				       optarg);
-				return -EINVAL;
-			}
-			ex->budget = v;
-			break;
-		case 'j':
-			if (ct_parse_u64(optarg, &v) || !v || v > 64) {
-				ct_err("explore: -j wants 1 to 64 workers, not \"%s\"",
-				       optarg);
-				return -EINVAL;
-			}
-			ex->jobs = v;
-			break;
-		case 's':
-			if (ct_parse_u64(optarg, &ex->params.seed)) {
-				ct_err("explore: -s wants a number, not \"%s\"", optarg);
-				return -EINVAL;
-			}
-			ex->params.has_seed = 1;
-			break;
-		case 'q':
-			ex->quiet = 1;
-			break;
-		case OPT_FLUSH:
-			if (strcmp(optarg, "honor") && strcmp(optarg, "ignore") &&
-			    strcmp(optarg, "both")) {
-				ct_err("explore: --flush wants honor, ignore or both, not \"%s\"",
-				       optarg);
-				return -EINVAL;
-			}
-			flush = optarg;
-			break;
-		case OPT_WINDOW:
-			if (ct_parse_size(optarg, &ex->params.window)) {
-				ct_err("explore: --window wants bytes (a K, M or G suffix is fine), not \"%s\"",
-				       optarg);
-				return -EINVAL;
-			}
-			ex->params.has_window = 1;
-			break;
-		case OPT_CHECK:
-			if (!*optarg) {
-				ct_err("explore: --check wants e2fsck or a command");
-				return -EINVAL;
-			}
-			ex->ck.e2fsck = !strcmp(optarg, "e2fsck");
-			ex->ck.cmd = ex->ck.e2fsck ? NULL : optarg;
-			break;
-		case OPT_TIMEOUT:
-			if (ct_parse_u64(optarg, &v) || v > 86400) {
-				ct_err("explore: --timeout wants seconds (0: none), not \"%s\"",
-				       optarg);
-				return -EINVAL;
-			}
-			ex->ck.timeout = v;
-			break;
-		case OPT_RESULTS:
-			ex->results_path = optarg;
-			break;
-		case OPT_KEEP_LOGS:
-			ex->keep_logs = optarg;
-			break;
-		case OPT_WORKDIR:
-			ex->workparent = optarg;
-			break;
-		case OPT_SHOW:
-			if (ct_parse_u64(optarg, &v) || v > UINT32_MAX) {
-				ct_err("explore: --show wants a number, not \"%s\"", optarg);
-				return -EINVAL;
-			}
-			ex->show = v;
-			break;
-		case OPT_PARANOID:
-			ex->paranoid = 1;
-			break;
-		case 'h':
-			ct_explore_usage(stdout);
-			exit(CT_EXIT_OK);
-		default:
-			ct_explore_usage(stderr);
+		if (ct_explore_opt(ex, c, &flush))
 			return -EINVAL;
-		}
 	}
 	if (argc - optind != 1) {
 		ct_err(argc - optind ? "explore: one record directory, please" :
@@ -743,15 +762,193 @@ static int ct_explore_args(struct ct_explore *ex, int argc, char **argv)
 	return 0;
 }
 
+/* The checker, the --keep-logs folder and the --results file. */
+static int ct_explore_open(struct ct_explore *ex)
+{
+	char err[512];
+
+	if (ct_checker_init(&ex->ck, err, sizeof(err))) {
+		ct_err("explore: %s", err);
+		return -1;
+	}
+	if (ex->keep_logs && access(ex->keep_logs, W_OK | X_OK)) {
+		ct_err("explore: --keep-logs %s: %s", ex->keep_logs,
+		       strerror(errno));
+		return -1;
+	}
+	if (ex->results_path) {
+		ex->results = fopen(ex->results_path, "w");
+		if (!ex->results) {
+			ct_err("explore: %s: %s", ex->results_path,
+			       strerror(errno));
+			return -1;
+		}
+		setvbuf(ex->results, NULL, _IOLBF, 0);
+	}
+	return 0;
+}
+
+/* The handlers ct_explore_start() replaced, for ct_explore_restore(). */
+struct ct_sigsave {
+	struct sigaction intr, term, hup;
+};
+
+/*
+ * SIGINT, SIGTERM and SIGHUP caught by this thread; the workers started
+ * (ex->jobs: how many did).
+ */
+static void ct_explore_start(struct ct_explore *ex, struct ct_worker *w,
+			     struct ct_sigsave *old)
+{
+	struct sigaction sa = { 0 };
+	sigset_t block, prev;
+	int i, ret;
+
+	sa.sa_handler = ct_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old->intr);
+	sigaction(SIGTERM, &sa, &old->term);
+	sigaction(SIGHUP, &sa, &old->hup);
+	/* Workers leave signals to this thread. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &prev);
+
+	ex->t0 = ct_now();
+	for (i = 0; i < ex->jobs; i++) {
+		w[i].ex = ex;
+		w[i].idx = i;
+		w[i].fd = -1;
+		snprintf(w[i].img, sizeof(w[i].img), "%s/w%d.img", ex->workdir, i);
+		snprintf(w[i].out, sizeof(w[i].out), "%s/w%d.out", ex->workdir, i);
+		if (ct_cover_init(&w[i].cover, ex->rec.meta.dev_sectors)) {
+			ct_err("explore: out of memory");
+			break;
+		}
+		pthread_mutex_lock(&ex->lock);
+		ex->running++;
+		pthread_mutex_unlock(&ex->lock);
+		ret = pthread_create(&w[i].thread, NULL, ct_worker_main, &w[i]);
+		if (ret) {
+			pthread_mutex_lock(&ex->lock);
+			ex->running--;
+			ct_fatal(ex, "cannot start a worker: %s", strerror(ret));
+			pthread_mutex_unlock(&ex->lock);
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	ex->jobs = i;
+}
+
+/*
+ * Until every worker is done: stops them at the time budget, on a signal
+ * or a fatal error; progress on a terminal.  Returns the seconds taken.
+ */
+static double ct_explore_wait(struct ct_explore *ex, int tty)
+{
+	double last = 0, el;
+
+	pthread_mutex_lock(&ex->lock);
+	while (ex->running) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&ex->idle, &ex->lock, &ts);
+		el = ct_now() - ex->t0;
+		if (ex->budget && el >= ex->budget)
+			ex->stop = 1;
+		if (ct_interrupted && !ex->stop) {
+			ex->stop = 1;
+			pthread_mutex_unlock(&ex->lock);
+			ct_check_kill_all();
+			pthread_mutex_lock(&ex->lock);
+		}
+		if (ex->fatal) {
+			pthread_mutex_unlock(&ex->lock);
+			ct_check_kill_all();
+			pthread_mutex_lock(&ex->lock);
+		}
+		pthread_mutex_unlock(&ex->lock);
+		ct_check_reap_timeouts();
+		if (tty && el - last >= 0.2) {
+			ct_progress(ex, 0);
+			last = el;
+		}
+		pthread_mutex_lock(&ex->lock);
+	}
+	pthread_mutex_unlock(&ex->lock);
+	return ct_now() - ex->t0;
+}
+
+static void ct_explore_restore(const struct ct_sigsave *old)
+{
+	sigaction(SIGINT, &old->intr, NULL);
+	sigaction(SIGTERM, &old->term, NULL);
+	sigaction(SIGHUP, &old->hup, NULL);
+}
+
+/* The summary and the exit status of a run that took @el seconds. */
+static int ct_explore_report(struct ct_explore *ex, double el)
+{
+	int status;
+
+	if (ex->fatal) {
+		ct_err("explore: %s", ex->fatal_msg);
+		if (ex->done)
+			ct_summary(ex, el);
+		status = CT_EXIT_ERROR;
+	} else {
+		ct_summary(ex, el);
+		status = ex->nr_fails ? CT_EXIT_FAILING : CT_EXIT_OK;
+		if (ct_interrupted) {
+			ct_err("explore: interrupted after %llu states",
+			       (unsigned long long)ex->done);
+			status = 128 + ct_interrupted;
+		}
+	}
+	if (!ex->done && !ex->fatal && !ct_interrupted)
+		ct_err("explore: no state was checked");
+	return status;
+}
+
+/* The workers' images and states, the working directory, the results. */
+static void ct_explore_free_workers(struct ct_explore *ex, struct ct_worker *w)
+{
+	int i;
+
+	for (i = 0; i < ex->jobs; i++) {
+		if (w[i].map)
+			munmap((void *)w[i].map, ex->rec.base.size);
+		if (w[i].fd >= 0)
+			close(w[i].fd);
+		ct_state_free(&w[i].st);
+		ct_pieces_free(&w[i].pieces);
+		ct_cover_free(&w[i].cover);
+	}
+	ct_remove_workdir(ex, w);
+	free(w);
+	free(ex->fails);
+	free(ex->seen[0].v);
+	free(ex->seen[1].v);
+	pthread_mutex_destroy(&ex->lock);
+	pthread_cond_destroy(&ex->idle);
+}
+
 int ct_explore_main(int argc, char **argv)
 {
 	struct ct_explore ex = { 0 };
 	struct ct_worker *w = NULL;
-	struct sigaction sa = { 0 }, old_int, old_term, old_hup;
-	sigset_t block, prev;
-	int i, ret, status = CT_EXIT_ERROR, tty;
-	char err[512];
-	double last = 0, el;
+	struct ct_sigsave old;
+	int i, status = CT_EXIT_ERROR, tty;
+	double el;
 
 	if (ct_explore_args(&ex, argc, argv))
 		return CT_EXIT_ERROR;
@@ -760,22 +957,8 @@ int ct_explore_main(int argc, char **argv)
 	if (ex.models[0] < 0)
 		ex.models[0] = ex.rec.meta.flush == CT_FLUSH_IGNORE ?
 			       CT_MODEL_IGNORE : CT_MODEL_HONOR;
-	if (ct_checker_init(&ex.ck, err, sizeof(err))) {
-		ct_err("explore: %s", err);
+	if (ct_explore_open(&ex))
 		goto out_rec;
-	}
-	if (ex.keep_logs && access(ex.keep_logs, W_OK | X_OK)) {
-		ct_err("explore: --keep-logs %s: %s", ex.keep_logs, strerror(errno));
-		goto out_rec;
-	}
-	if (ex.results_path) {
-		ex.results = fopen(ex.results_path, "w");
-		if (!ex.results) {
-			ct_err("explore: %s: %s", ex.results_path, strerror(errno));
-			goto out_rec;
-		}
-		setvbuf(ex.results, NULL, _IOLBF, 0);
-	}
 	if (ct_gen_init(&ex.gen, &ex.rec.sp, ex.models, ex.nr_models,
 			&ex.params)) {
 		ct_err("explore: out of memory");
@@ -791,121 +974,17 @@ int ct_explore_main(int argc, char **argv)
 	pthread_mutex_init(&ex.lock, NULL);
 	pthread_cond_init(&ex.idle, NULL);
 
-	sa.sa_handler = ct_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	/* Workers leave signals to this thread. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &prev);
-
-	ex.t0 = ct_now();
-	for (i = 0; i < ex.jobs; i++) {
-		w[i].ex = &ex;
-		w[i].idx = i;
-		w[i].fd = -1;
-		snprintf(w[i].img, sizeof(w[i].img), "%s/w%d.img", ex.workdir, i);
-		snprintf(w[i].out, sizeof(w[i].out), "%s/w%d.out", ex.workdir, i);
-		if (ct_cover_init(&w[i].cover, ex.rec.meta.dev_sectors)) {
-			ct_err("explore: out of memory");
-			break;
-		}
-		pthread_mutex_lock(&ex.lock);
-		ex.running++;
-		pthread_mutex_unlock(&ex.lock);
-		ret = pthread_create(&w[i].thread, NULL, ct_worker_main, &w[i]);
-		if (ret) {
-			pthread_mutex_lock(&ex.lock);
-			ex.running--;
-			ct_fatal(&ex, "cannot start a worker: %s", strerror(ret));
-			pthread_mutex_unlock(&ex.lock);
-			break;
-		}
-	}
-	pthread_sigmask(SIG_SETMASK, &prev, NULL);
-	ex.jobs = i;
-
+	ct_explore_start(&ex, w, &old);
 	tty = isatty(2) && !ex.quiet;
-	pthread_mutex_lock(&ex.lock);
-	while (ex.running) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&ex.idle, &ex.lock, &ts);
-		el = ct_now() - ex.t0;
-		if (ex.budget && el >= ex.budget)
-			ex.stop = 1;
-		if (ct_interrupted && !ex.stop) {
-			ex.stop = 1;
-			pthread_mutex_unlock(&ex.lock);
-			ct_check_kill_all();
-			pthread_mutex_lock(&ex.lock);
-		}
-		if (ex.fatal) {
-			pthread_mutex_unlock(&ex.lock);
-			ct_check_kill_all();
-			pthread_mutex_lock(&ex.lock);
-		}
-		pthread_mutex_unlock(&ex.lock);
-		ct_check_reap_timeouts();
-		if (tty && el - last >= 0.2) {
-			ct_progress(&ex, 0);
-			last = el;
-		}
-		pthread_mutex_lock(&ex.lock);
-	}
-	pthread_mutex_unlock(&ex.lock);
-	el = ct_now() - ex.t0;
+	el = ct_explore_wait(&ex, tty);
 	for (i = 0; i < ex.jobs; i++)
 		pthread_join(w[i].thread, NULL);
 	if (tty)
 		ct_progress(&ex, 1);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
+	ct_explore_restore(&old);
 
-	if (ex.fatal) {
-		ct_err("explore: %s", ex.fatal_msg);
-		if (ex.done)
-			ct_summary(&ex, el);
-		status = CT_EXIT_ERROR;
-	} else {
-		ct_summary(&ex, el);
-		status = ex.nr_fails ? CT_EXIT_FAILING : CT_EXIT_OK;
-		if (ct_interrupted) {
-			ct_err("explore: interrupted after %llu states",
-			       (unsigned long long)ex.done);
-			status = 128 + ct_interrupted;
-		}
-	}
-	if (!ex.done && !ex.fatal && !ct_interrupted)
-		ct_err("explore: no state was checked");
-
-	for (i = 0; i < ex.jobs; i++) {
-		if (w[i].map)
-			munmap((void *)w[i].map, ex.rec.base.size);
-		if (w[i].fd >= 0)
-			close(w[i].fd);
-		ct_state_free(&w[i].st);
-		ct_pieces_free(&w[i].pieces);
-		ct_cover_free(&w[i].cover);
-	}
-	ct_remove_workdir(&ex, w);
-	free(w);
-	free(ex.fails);
-	free(ex.seen[0].v);
-	free(ex.seen[1].v);
-	pthread_mutex_destroy(&ex.lock);
-	pthread_cond_destroy(&ex.idle);
+	status = ct_explore_report(&ex, el);
+	ct_explore_free_workers(&ex, w);
 out_gen:
 	ct_gen_free(&ex.gen);
 out_rec:

@@ -237,7 +237,29 @@ static char *ct_join_quoted(char **argv)
 	return s;
 }
 
-int ct_record_main(int argc, char **argv)
+/* One record: what the steps of ct_record_main share. */
+struct ct_rec {
+	const char *dev, *dir;
+	char **cmd;		/* the workload: CMD ARGS..., NULL-terminated */
+	uint64_t limit, seed;
+	int force;
+	struct dmm_target tbl, sts;
+	struct ct_reader rd;
+	struct ct_meta m;
+	struct ct_log log;
+	char mnt[PATH_MAX];	/* debugfs; then the table line for meta */
+	char path[PATH_MAX];	/* DIR/log once the reader runs */
+	char *reply;		/* the reply to "log path" */
+	int reader_started, log_on;
+	double t0;		/* when the workload started */
+};
+
+/*
+ * The options into @r; the seed drawn when none was given.  Returns 0 to go
+ * on, or 1 with the exit status in *@status.
+ */
+static int ct_record_args(int argc, char **argv, struct ct_rec *r,
+			  int *status)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
@@ -248,272 +270,357 @@ int ct_record_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *dev = NULL, *dir = NULL;
-	uint64_t limit = CT_DEFAULT_LIMIT_MB, seed = 0, v;
-	int c, force = 0, have_seed = 0, status = CT_EXIT_ERROR, wstatus, ret;
-	struct dmm_target tbl = { 0 }, sts = { 0 };
-	struct ct_reader rd = { .in = -1, .out = -1 };
-	struct ct_meta m = { 0 };
-	struct ct_log log = { 0 };
-	char err[512], path[PATH_MAX], mnt[PATH_MAX], word[64], msg[64];
-	char *reply = NULL, tbuf[64], env_seed[32];
-	struct sigaction ign = { 0 }, old_int, old_quit;
-	int reader_started = 0, log_on = 0;
-	double t0;
-	struct stat st;
-	time_t now;
-	pid_t pid;
-	int fd;
+	int c, have_seed = 0;
 
+	*status = CT_EXIT_ERROR;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+d:o:s:fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			dev = optarg;
+			r->dev = optarg;
 			break;
 		case 'o':
-			dir = optarg;
+			r->dir = optarg;
 			break;
 		case 'l':
-			if (ct_parse_u64(optarg, &limit) || !limit || limit > (1 << 20)) {
+			if (ct_parse_u64(optarg, &r->limit) || !r->limit ||
+			    r->limit > (1 << 20)) {
 				ct_err("record: --limit-mb wants 1 to 1048576 (MiB), not \"%s\"",
 				       optarg);
-				return CT_EXIT_ERROR;
+				return 1;
 			}
 			break;
 		case 's':
-			if (ct_parse_u64(optarg, &seed)) {
+			if (ct_parse_u64(optarg, &r->seed)) {
 				ct_err("record: --seed wants a number, not \"%s\"", optarg);
-				return CT_EXIT_ERROR;
+				return 1;
 			}
 			have_seed = 1;
 			break;
 		case 'f':
-			force = 1;
+			r->force = 1;
 			break;
 		case 'h':
 			ct_record_usage(stdout);
-			return CT_EXIT_OK;
+			*status = CT_EXIT_OK;
+			return 1;
 		default:
 			ct_record_usage(stderr);
-			return CT_EXIT_ERROR;
+			return 1;
 		}
 	}
-	if (!dev || !dir || optind >= argc) {
-		ct_err(!dev ? "record: which device? (-d /dev/mapper/NAME)" :
-		       !dir ? "record: where to? (-o DIR)" :
+	if (!r->dev || !r->dir || optind >= argc) {
+		ct_err(!r->dev ? "record: which device? (-d /dev/mapper/NAME)" :
+		       !r->dir ? "record: where to? (-o DIR)" :
 		       "record: which workload? (-- CMD ARGS...)");
 		ct_record_usage(stderr);
-		return CT_EXIT_ERROR;
+		return 1;
 	}
+	r->cmd = argv + optind;
 	if (!have_seed) {
-		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-			seed = time(NULL) ^ getpid();
-		seed &= 0xffffffffULL;
+		if (getrandom(&r->seed, sizeof(r->seed), GRND_NONBLOCK) !=
+		    sizeof(r->seed))
+			r->seed = time(NULL) ^ getpid();
+		r->seed &= 0xffffffffULL;
 	}
+	return 0;
+}
 
-	/* The device: one noorder target, live. */
-	if (dmm_target(dev, 0, &tbl, err, sizeof(err))) {
+/* The device: one noorder target, live; its flush mode and cache size. */
+static int ct_record_device(struct ct_rec *r)
+{
+	const char *dev = r->dev;
+	char err[512], word[64];
+	uint64_t v;
+	int i;
+
+	if (dmm_target(dev, 0, &r->tbl, err, sizeof(err))) {
 		ct_err("record: %s", err);
-		return CT_EXIT_ERROR;
+		return -1;
 	}
-	if (strcmp(tbl.type, "noorder")) {
+	if (strcmp(r->tbl.type, "noorder")) {
 		ct_err("record: %s is a \"%s\" device, not noorder: crashtest records through dm-noorder's write log",
-		       dev, tbl.type);
-		goto out;
+		       dev, r->tbl.type);
+		return -1;
 	}
-	if (dmm_target(dev, 1, &sts, err, sizeof(err))) {
+	if (dmm_target(dev, 1, &r->sts, err, sizeof(err))) {
 		ct_err("record: %s", err);
-		goto out;
+		return -1;
 	}
-	if (ct_word(sts.params, NORD_STATUS_flush, word, sizeof(word)) ||
+	if (ct_word(r->sts.params, NORD_STATUS_flush, word, sizeof(word)) ||
 	    (strcmp(word, "honor") && strcmp(word, "ignore"))) {
 		ct_err("record: %s: cannot read the flush mode in its status \"%s\" (a different dm-noorder version?)",
-		       dev, sts.params);
-		goto out;
+		       dev, r->sts.params);
+		return -1;
 	}
-	m.flush = !strcmp(word, "honor") ? CT_FLUSH_HONOR : CT_FLUSH_IGNORE;
-	if (!ct_word(sts.params, NORD_STATUS_crash_state, word, sizeof(word)) && strcmp(word, "live")) {
+	r->m.flush = !strcmp(word, "honor") ? CT_FLUSH_HONOR : CT_FLUSH_IGNORE;
+	if (!ct_word(r->sts.params, NORD_STATUS_crash_state, word, sizeof(word)) &&
+	    strcmp(word, "live")) {
 		ct_err("record: %s is %s: revive it first (dmsetup message %s 0 revive)",
 		       dev, word, dev);
-		goto out;
+		return -1;
 	}
-	m.cache_mb = CT_NOORDER_CACHE_MB;
-	for (c = 3; !ct_word(tbl.params, c, word, sizeof(word)); c++) {
+	r->m.cache_mb = CT_NOORDER_CACHE_MB;
+	for (i = 3; !ct_word(r->tbl.params, i, word, sizeof(word)); i++) {
 		if (!strcmp(word, "cache_mb") &&
-		    !ct_word(tbl.params, c + 1, word, sizeof(word)) &&
+		    !ct_word(r->tbl.params, i + 1, word, sizeof(word)) &&
 		    !ct_parse_u64(word, &v))
-			m.cache_mb = v;
+			r->m.cache_mb = v;
 	}
-	ret = dmm_open_count(dev, err, sizeof(err));
-	if (ret > 0)
+	if (dmm_open_count(dev, err, sizeof(err)) > 0)
 		ct_err("record: warning: %s is open (mounted?): the base image is what the device holds now, and the workload must start from it",
 		       dev);
-	if (ct_debugfs(mnt, sizeof(mnt)))
-		goto out;
+	if (ct_debugfs(r->mnt, sizeof(r->mnt)))
+		return -1;
+	return 0;
+}
 
-	/* The output directory. */
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		ct_err("record: %s: %s", dir, strerror(errno));
-		goto out;
+/* The output directory, refused when it holds a record unless --force. */
+static int ct_record_outdir(struct ct_rec *r)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (mkdir(r->dir, 0755) && errno != EEXIST) {
+		ct_err("record: %s: %s", r->dir, strerror(errno));
+		return -1;
 	}
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		ct_err("record: %s: not a directory", dir);
-		goto out;
+	if (stat(r->dir, &st) || !S_ISDIR(st.st_mode)) {
+		ct_err("record: %s: not a directory", r->dir);
+		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/meta", dir);
-	if (!force && !access(path, F_OK)) {
-		ct_err("record: %s already holds a record (--force to replace it)", dir);
-		goto out;
+	snprintf(path, sizeof(path), "%s/meta", r->dir);
+	if (!r->force && !access(path, F_OK)) {
+		ct_err("record: %s already holds a record (--force to replace it)",
+		       r->dir);
+		return -1;
 	}
 	unlink(path);
+	return 0;
+}
 
-	/* The base image, after everything cached reached the device below. */
-	fd = open(dev, O_RDONLY | O_CLOEXEC);
+/* The base image, after everything cached reached the device below. */
+static int ct_record_base(struct ct_rec *r)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	fd = open(r->dev, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd)) {
-		ct_err("record: %s: %s", dev, strerror(errno));
+		ct_err("record: %s: %s", r->dev, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		goto out;
+		return -1;
 	}
 	close(fd);
-	if (ct_msg(dev, "drain", NULL))
-		goto out;
-	m.dev_sectors = tbl.length;
-	m.base_bytes = tbl.length * 512;
-	snprintf(path, sizeof(path), "%s/base.img", dir);
-	if (ct_copy_device(dev, path, m.base_bytes, &m.base_crc))
-		goto out;
+	if (ct_msg(r->dev, "drain", NULL))
+		return -1;
+	r->m.dev_sectors = r->tbl.length;
+	r->m.base_bytes = r->tbl.length * 512;
+	snprintf(path, sizeof(path), "%s/base.img", r->dir);
+	return ct_copy_device(r->dev, path, r->m.base_bytes, &r->m.base_crc);
+}
 
-	/* The log, drained by a reader thread while CMD runs. */
-	snprintf(msg, sizeof(msg), "log on %llu", (unsigned long long)limit);
-	if (ct_msg(dev, "log clear", NULL) || ct_msg(dev, msg, NULL))
-		goto out;
-	log_on = 1;
-	if (ct_msg(dev, "log path", &reply))
-		goto out;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", mnt, reply) >= sizeof(path)) {
-		ct_err("record: the log path %s/%s is too long", mnt, reply);
-		goto out;
+/* The log on, and a reader thread draining it into DIR/log. */
+static int ct_record_log_start(struct ct_rec *r)
+{
+	char msg[64], *path = r->path;
+	size_t len = sizeof(r->path);
+	int ret;
+
+	snprintf(msg, sizeof(msg), "log on %llu", (unsigned long long)r->limit);
+	if (ct_msg(r->dev, "log clear", NULL) || ct_msg(r->dev, msg, NULL))
+		return -1;
+	r->log_on = 1;
+	if (ct_msg(r->dev, "log path", &r->reply))
+		return -1;
+	if ((size_t)snprintf(path, len, "%s/%s", r->mnt, r->reply) >= len) {
+		ct_err("record: the log path %s/%s is too long", r->mnt, r->reply);
+		return -1;
 	}
-	rd.in = open(path, O_RDONLY | O_CLOEXEC);
-	if (rd.in < 0) {
+	r->rd.in = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->rd.in < 0) {
 		ct_err("record: the log file %s: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/log", dir);
-	rd.out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (rd.out < 0) {
+	snprintf(path, len, "%s/log", r->dir);
+	r->rd.out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (r->rd.out < 0) {
 		ct_err("record: %s: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	ret = pthread_create(&rd.thread, NULL, ct_reader_main, &rd);
+	ret = pthread_create(&r->rd.thread, NULL, ct_reader_main, &r->rd);
 	if (ret) {
 		ct_err("record: cannot start the log reader: %s", strerror(ret));
-		goto out;
+		return -1;
 	}
-	reader_started = 1;
+	r->reader_started = 1;
+	return 0;
+}
 
-	t0 = ct_now();
+/*
+ * CMD, with SIGINT and SIGQUIT ignored here while it runs; its exit status
+ * (128 + signal when killed, -1 when it could not be forked) into meta.
+ */
+static void ct_record_run(struct ct_rec *r)
+{
+	struct sigaction ign = { 0 }, old_int, old_quit;
+	char env_seed[32];
+	int wstatus;
+	pid_t pid;
+
+	r->t0 = ct_now();
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
-	snprintf(env_seed, sizeof(env_seed), "%llu", (unsigned long long)seed);
+	snprintf(env_seed, sizeof(env_seed), "%llu", (unsigned long long)r->seed);
 	pid = fork();
 	if (pid == 0) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
-		setenv("CRASHTEST_DEV", dev, 1);
-		setenv("CRASHTEST_DIR", dir, 1);
+		setenv("CRASHTEST_DEV", r->dev, 1);
+		setenv("CRASHTEST_DIR", r->dir, 1);
 		setenv("CRASHTEST_SEED", env_seed, 1);
-		execvp(argv[optind], argv + optind);
-		ct_err("record: %s: %s", argv[optind], strerror(errno));
+		execvp(r->cmd[0], r->cmd);
+		ct_err("record: %s: %s", r->cmd[0], strerror(errno));
 		_exit(127);
 	}
 	if (pid < 0) {
 		ct_err("record: fork: %s", strerror(errno));
-		m.workload_status = -1;
+		r->m.workload_status = -1;
 	} else {
 		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 			;
-		m.workload_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
-				    128 + WTERMSIG(wstatus);
+		r->m.workload_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
+				       128 + WTERMSIG(wstatus);
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
+}
 
-	if (ct_msg(dev, "log off", NULL))
-		goto out;
-	log_on = 0;
-	__atomic_store_n(&rd.stop, 1, __ATOMIC_RELEASE);
-	pthread_join(rd.thread, NULL);
-	reader_started = 0;
-	if (rd.overflow) {
+/* The log off; the reader reads the rest; DIR/log complete and synced. */
+static int ct_record_log_stop(struct ct_rec *r)
+{
+	if (ct_msg(r->dev, "log off", NULL))
+		return -1;
+	r->log_on = 0;
+	__atomic_store_n(&r->rd.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(r->rd.thread, NULL);
+	r->reader_started = 0;
+	if (r->rd.overflow) {
 		ct_err("record: the log overflowed: more than %llu MiB of log records waited to be read (--limit-mb %llu); the record is incomplete. Record again with a larger --limit-mb, or a smaller workload",
-		       (unsigned long long)limit, (unsigned long long)limit);
-		goto out;
+		       (unsigned long long)r->limit, (unsigned long long)r->limit);
+		return -1;
 	}
-	if (rd.err) {
-		ct_err("record: the log: %s", strerror(rd.err));
-		goto out;
+	if (r->rd.err) {
+		ct_err("record: the log: %s", strerror(r->rd.err));
+		return -1;
 	}
-	if (fsync(rd.out)) {
-		ct_err("record: %s: %s", path, strerror(errno));
-		goto out;
+	if (fsync(r->rd.out)) {
+		ct_err("record: %s: %s", r->path, strerror(errno));
+		return -1;
 	}
+	return 0;
+}
 
-	/* Check what we read, and describe it. */
-	if (ct_log_open(path, m.dev_sectors, &log, err, sizeof(err))) {
+/* Checks what we read, and describes it in DIR/meta. */
+static int ct_record_meta(struct ct_rec *r)
+{
+	struct ct_meta *m = &r->m;
+	char err[512], path[PATH_MAX], tbuf[64];
+	time_t now;
+	int ret;
+
+	if (ct_log_open(r->path, m->dev_sectors, &r->log, err, sizeof(err))) {
 		ct_err("record: the log read from %s is not valid (a dm-noorder bug?): %s",
-		       dev, err);
-		goto out;
+		       r->dev, err);
+		return -1;
 	}
-	m.device = (char *)dev;
-	snprintf(mnt, sizeof(mnt), "%llu %llu %s %s",
-		 (unsigned long long)tbl.start, (unsigned long long)tbl.length,
-		 tbl.type, tbl.params);
-	m.table = mnt;
-	m.command = ct_join_quoted(argv + optind);
+	m->device = (char *)r->dev;
+	snprintf(r->mnt, sizeof(r->mnt), "%llu %llu %s %s",
+		 (unsigned long long)r->tbl.start,
+		 (unsigned long long)r->tbl.length, r->tbl.type, r->tbl.params);
+	m->table = r->mnt;
+	m->command = ct_join_quoted(r->cmd);
 	now = time(NULL);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	m.created = tbuf;
-	m.seed = seed;
-	ct_meta_set_log(&m, &log);
-	snprintf(path, sizeof(path), "%s/meta", dir);
-	ret = ct_meta_write(path, &m, err, sizeof(err));
-	free(m.command);
+	m->created = tbuf;
+	m->seed = r->seed;
+	ct_meta_set_log(m, &r->log);
+	snprintf(path, sizeof(path), "%s/meta", r->dir);
+	ret = ct_meta_write(path, m, err, sizeof(err));
+	free(m->command);
+	m->command = NULL;
+	m->created = NULL;
 	if (ret) {
 		ct_err("record: %s", err);
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* The summary line; an error when the workload failed. */
+static int ct_record_report(struct ct_rec *r)
+{
+	const struct ct_log *log = &r->log;
+	int ws = r->m.workload_status;
+
 	printf("crashtest record %s: %zu records (%llu writes, %llu MiB; %llu flushes, %llu FUA, %llu discards) in %.1f s, flush %s, seed %llu\n",
-	       dir, log.nr_ops, (unsigned long long)log.writes,
-	       (unsigned long long)(log.write_bytes >> 20),
-	       (unsigned long long)log.flushes, (unsigned long long)log.fuas,
-	       (unsigned long long)log.discards, ct_now() - t0,
-	       ct_flush_name(m.flush), (unsigned long long)seed);
-	if (m.workload_status) {
+	       r->dir, log->nr_ops, (unsigned long long)log->writes,
+	       (unsigned long long)(log->write_bytes >> 20),
+	       (unsigned long long)log->flushes, (unsigned long long)log->fuas,
+	       (unsigned long long)log->discards, ct_now() - r->t0,
+	       ct_flush_name(r->m.flush), (unsigned long long)r->seed);
+	if (ws) {
 		ct_err("record: the workload failed (%s %lld); the record is complete but describes a failed run",
-		       m.workload_status > 128 ? "killed by signal" : "exit status",
-		       (long long)(m.workload_status > 128 ? m.workload_status - 128 :
-				   m.workload_status));
-		goto out;
+		       ws > 128 ? "killed by signal" : "exit status",
+		       (long long)(ws > 128 ? ws - 128 : ws));
+		return -1;
 	}
+	return 0;
+}
+
+/* Stops the reader and the log if still on; closes and frees. */
+static void ct_record_cleanup(struct ct_rec *r)
+{
+	char err[512];
+
+	if (r->reader_started) {
+		__atomic_store_n(&r->rd.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(r->rd.thread, NULL);
+	}
+	if (r->log_on)
+		dmm_message(r->dev, "log off", NULL, err, sizeof(err));
+	if (r->rd.in >= 0)
+		close(r->rd.in);
+	if (r->rd.out >= 0)
+		close(r->rd.out);
+	ct_log_close(&r->log);
+	free(r->reply);
+	free(r->tbl.params);
+	free(r->sts.params);
+}
+
+int ct_record_main(int argc, char **argv)
+{
+	struct ct_rec r = {
+		.limit = CT_DEFAULT_LIMIT_MB,
+		.rd = { .in = -1, .out = -1 },
+	};
+	int status;
+
+	if (ct_record_args(argc, argv, &r, &status))
+		return status;
+	status = CT_EXIT_ERROR;
+	if (ct_record_device(&r) || ct_record_outdir(&r) ||
+	    ct_record_base(&r) || ct_record_log_start(&r))
+		goto out;
+	ct_record_run(&r);
+	if (ct_record_log_stop(&r) || ct_record_meta(&r) ||
+	    ct_record_report(&r))
+		goto out;
 	status = CT_EXIT_OK;
 out:
-	if (reader_started) {
-		__atomic_store_n(&rd.stop, 1, __ATOMIC_RELEASE);
-		pthread_join(rd.thread, NULL);
-	}
-	if (log_on)
-		dmm_message(dev, "log off", NULL, err, sizeof(err));
-	if (rd.in >= 0)
-		close(rd.in);
-	if (rd.out >= 0)
-		close(rd.out);
-	ct_log_close(&log);
-	free(reply);
-	free(tbl.params);
-	free(sts.params);
+	ct_record_cleanup(&r);
 	return status;
 }
