@@ -42,7 +42,7 @@ void ss_cache_invalidate(struct ss_pool *p, u32 b)
 	struct ss_centry *e;
 	unsigned long flags;
 
-	if (!p->cache_blocks)
+	if (!p->prm.cache_blocks)
 		return;
 	spin_lock_irqsave(&p->cache_lock, flags);
 	e = ss_centry_find(p, b);
@@ -74,12 +74,12 @@ bool ss_cache_get(struct ss_pool *p, u32 b, void *dst)
 	struct ss_centry *e;
 	unsigned long flags;
 
-	if (!p->cache_blocks)
+	if (!p->prm.cache_blocks)
 		return false;
 	spin_lock_irqsave(&p->cache_lock, flags);
 	e = ss_centry_find(p, b);
 	if (e) {
-		memcpy(dst, page_address(e->page), p->block_size);
+		memcpy(dst, page_address(e->page), p->prm.block_size);
 		list_move(&e->lru, &p->clru);
 	}
 	spin_unlock_irqrestore(&p->cache_lock, flags);
@@ -149,12 +149,12 @@ void ss_cache_fill(struct ss_pool *p, u32 b, struct bio *bio,
 	 * be had, the least recently used block is reused, or nothing is
 	 * cached.
 	 */
-	if (READ_ONCE(p->cache_n) < p->cache_blocks)
+	if (READ_ONCE(p->cache_n) < p->prm.cache_blocks)
 		fresh = ss_centry_alloc();
 	spin_lock_irqsave(&p->cache_lock, flags);
 	if (ss_centry_find(p, b))
 		goto out;
-	if (fresh && p->cache_n < p->cache_blocks) {
+	if (fresh && p->cache_n < p->prm.cache_blocks) {
 		e = fresh;
 		fresh = NULL;
 		p->cache_n++;
@@ -199,9 +199,9 @@ int ss_cache_init(struct ss_pool *p)
 
 	INIT_LIST_HEAD(&p->clru);
 	p->cache_n = 0;
-	if (!p->cache_blocks)
+	if (!p->prm.cache_blocks)
 		return 0;
-	nh = roundup_pow_of_two(max(p->cache_blocks / 2, 16U));
+	nh = roundup_pow_of_two(max(p->prm.cache_blocks / 2, 16U));
 	p->chash_mask = nh - 1;
 	p->chash = kvcalloc(nh, sizeof(*p->chash),
 			    GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);

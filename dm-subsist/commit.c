@@ -93,14 +93,14 @@ static int ss_snapshot(struct ss_pool *p, struct ss_snap *sn,
 	if (sn->ckpt) {
 		ss_meta_fill_ckpt(mt, sn->buf, p->map, p->mask, p->key);
 	} else {
-		for_each_set_bit(g, p->dirty, p->nr_lblocks) {
+		for_each_set_bit(g, p->dirty, p->prm.nr_lblocks) {
 			u32 e = p->map[g];
 
 			ss_meta_set_rec(sn->buf, sn->nrecs++, g, e,
 					e ? p->key[e - 1] : 0);
 		}
 	}
-	bitmap_zero(p->dirty, p->nr_lblocks);
+	bitmap_zero(p->dirty, p->prm.nr_lblocks);
 	p->nr_dirty = 0;
 	sn->ph = p->pend_head;
 	sn->pt = p->pend_tail;

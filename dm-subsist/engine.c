@@ -225,16 +225,17 @@ u32 __ss_alloc(struct ss_pool *p, u32 want, u32 *start)
 	lockdep_assert_held(&p->lock);
 	if (!p->nr_free)
 		return 0;
-	b = find_next_bit(p->free_bm, p->nr_blocks, p->cursor);
-	if (b >= p->nr_blocks)
-		b = find_first_bit(p->free_bm, p->nr_blocks);
-	if (b >= p->nr_blocks)
+	b = find_next_bit(p->free_bm, p->prm.nr_blocks, p->cursor);
+	if (b >= p->prm.nr_blocks)
+		b = find_first_bit(p->free_bm, p->prm.nr_blocks);
+	if (b >= p->prm.nr_blocks)
 		return 0;
-	e = find_next_zero_bit(p->free_bm, min_t(unsigned long, p->nr_blocks,
-						  b + want), b);
+	e = find_next_zero_bit(p->free_bm,
+			       min_t(unsigned long, p->prm.nr_blocks, b + want),
+			       b);
 	bitmap_clear(p->free_bm, b, e - b);
 	p->nr_free -= e - b;
-	p->cursor = e < p->nr_blocks ? e : 0;
+	p->cursor = e < p->prm.nr_blocks ? e : 0;
 	*start = b;
 	return e - b;
 }
@@ -396,7 +397,7 @@ bool __ss_indexable(struct ss_pool *p, bool meta, u64 k,
 	struct ss_hint *h;
 
 	lockdep_assert_held(&p->lock);
-	if (p->merge == SS_MERGE_ALL)
+	if (p->prm.merge == SS_MERGE_ALL)
 		return true;
 	if (meta)
 		return false;
@@ -424,19 +425,19 @@ int ss_rebuild(struct ss_pool *p)
 	int r = 0;
 
 	spin_lock_irq(&p->lock);
-	memset(p->mask, 0, p->nr_blocks * sizeof(*p->mask));
-	memset(p->next, 0xff, p->nr_blocks * sizeof(*p->next));
+	memset(p->mask, 0, p->prm.nr_blocks * sizeof(*p->mask));
+	memset(p->next, 0xff, p->prm.nr_blocks * sizeof(*p->next));
 	memset(p->bucket, 0xff, (p->bucket_mask + 1) * sizeof(*p->bucket));
 	memset(p->vd, 0, sizeof(p->vd));
 	p->mapped = 0;
 	p->shared_blocks = 0;
-	for (v = 0; v < p->nr_vdisks; v++) {
-		for (l = 0; l < p->vblocks; l++) {
-			u32 e = p->map[(u64)v * p->vblocks + l];
+	for (v = 0; v < p->prm.nr_vdisks; v++) {
+		for (l = 0; l < p->prm.vblocks; l++) {
+			u32 e = p->map[(u64)v * p->prm.vblocks + l];
 
 			if (!e)
 				continue;
-			if (e > p->nr_blocks || (p->mask[e - 1] & BIT(v))) {
+			if (e > p->prm.nr_blocks || (p->mask[e - 1] & BIT(v))) {
 				r = -EUCLEAN;
 				goto out;
 			}
@@ -445,9 +446,9 @@ int ss_rebuild(struct ss_pool *p)
 			p->mapped++;
 		}
 	}
-	bitmap_fill(p->free_bm, p->nr_blocks);
-	p->nr_free = p->nr_blocks;
-	for (b = 0; b < p->nr_blocks; b++) {
+	bitmap_fill(p->free_bm, p->prm.nr_blocks);
+	p->nr_free = p->prm.nr_blocks;
+	for (b = 0; b < p->prm.nr_blocks; b++) {
 		u32 key = p->key[b];
 
 		p->key[b] = 0;

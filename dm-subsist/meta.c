@@ -113,8 +113,10 @@ u64 ss_meta_log_room(const struct ss_meta *mt)
 /* Bytes of the buffer for a checkpoint, or for a batch of @nrecs records. */
 size_t ss_meta_buf_size(const struct ss_meta *mt, bool ckpt, u64 nrecs)
 {
-	return (ckpt ? mt->ckpt_blocks : DIV_ROUND_UP(nrecs, SS_RECS_PER_BLOCK)) *
-	       SS_META_BLOCK;
+	u64 nblk = ckpt ? mt->ckpt_blocks :
+			  DIV_ROUND_UP(nrecs, SS_RECS_PER_BLOCK);
+
+	return nblk * SS_META_BLOCK;
 }
 
 /* Sets record @n of a batch buffer: logical block @g maps to @e (0, b + 1). */
@@ -196,12 +198,14 @@ int ss_meta_write_log(struct ss_meta *mt, struct block_device *bdev,
 		lb->seq = cpu_to_le64(mt->next_seq + i);
 		lb->batch = cpu_to_le64(mt->next_seq);
 		lb->batch_len = cpu_to_le32(nblk);
-		lb->nr_recs = cpu_to_le32(min_t(u64, nrecs - i * SS_RECS_PER_BLOCK,
+		lb->nr_recs = cpu_to_le32(min_t(u64,
+						nrecs - i * SS_RECS_PER_BLOCK,
 						SS_RECS_PER_BLOCK));
 		lb->crc = cpu_to_le32(ss_block_crc(lb, &lb->crc));
 	}
 	r = ss_meta_io(bdev, REQ_OP_WRITE | REQ_FUA | REQ_SYNC,
-		       mt->log_start + (mt->next_seq - mt->log_seq0), buf, nblk);
+		       mt->log_start + (mt->next_seq - mt->log_seq0), buf,
+		       nblk);
 	if (!r)
 		mt->next_seq += nblk;
 	return r;

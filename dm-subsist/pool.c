@@ -41,7 +41,7 @@ int ss_digest(struct ss_pool *p, struct shash_desc *desc,
 	int r;
 
 	desc->tfm = p->tfm;
-	r = crypto_shash_digest(desc, data, p->block_size, digest);
+	r = crypto_shash_digest(desc, data, p->prm.block_size, digest);
 	*key = r ? 0 : ss_key64(p, digest);
 	return r;
 }
@@ -103,23 +103,24 @@ void ss_pool_put(struct ss_pool *p)
 
 static int ss_pool_arrays(struct ss_pool *p)
 {
-	u32 nb = rounddown_pow_of_two(max(p->nr_blocks / 4, 64U));
+	u32 nb = rounddown_pow_of_two(max(p->prm.nr_blocks / 4, 64U));
 
-	p->map = kvcalloc(p->nr_lblocks, sizeof(*p->map), SS_GFP_BIG);
-	p->mask = kvcalloc(p->nr_blocks, sizeof(*p->mask), SS_GFP_BIG);
-	p->key = kvcalloc(p->nr_blocks, sizeof(*p->key), SS_GFP_BIG);
-	p->next = kvmalloc_array(p->nr_blocks, sizeof(*p->next), SS_GFP_BIG);
+	p->map = kvcalloc(p->prm.nr_lblocks, sizeof(*p->map), SS_GFP_BIG);
+	p->mask = kvcalloc(p->prm.nr_blocks, sizeof(*p->mask), SS_GFP_BIG);
+	p->key = kvcalloc(p->prm.nr_blocks, sizeof(*p->key), SS_GFP_BIG);
+	p->next = kvmalloc_array(p->prm.nr_blocks, sizeof(*p->next),
+				 SS_GFP_BIG);
 	p->bucket = kvmalloc_array(nb, sizeof(*p->bucket), SS_GFP_BIG);
-	p->free_bm = kvcalloc(BITS_TO_LONGS(p->nr_blocks), sizeof(long),
+	p->free_bm = kvcalloc(BITS_TO_LONGS(p->prm.nr_blocks), sizeof(long),
 			      SS_GFP_BIG);
 	if (!p->map || !p->mask || !p->key || !p->next || !p->bucket ||
 	    !p->free_bm)
 		return -ENOMEM;
 	p->bucket_mask = nb - 1;
-	memset(p->next, 0xff, p->nr_blocks * sizeof(*p->next));
+	memset(p->next, 0xff, p->prm.nr_blocks * sizeof(*p->next));
 	memset(p->bucket, 0xff, nb * sizeof(*p->bucket));
-	bitmap_fill(p->free_bm, p->nr_blocks);
-	p->nr_free = p->nr_blocks;
+	bitmap_fill(p->free_bm, p->prm.nr_blocks);
+	p->nr_free = p->prm.nr_blocks;
 	return 0;
 }
 
@@ -128,15 +129,16 @@ static size_t ss_pool_memory(struct ss_pool *p)
 {
 	size_t m = sizeof(*p);
 
-	if (p->merge == SS_MERGE_NONE)
+	if (p->prm.merge == SS_MERGE_NONE)
 		return m;
-	m += p->nr_lblocks * sizeof(*p->map);
-	m += (size_t)p->nr_blocks * (sizeof(*p->mask) + sizeof(*p->key) +
+	m += p->prm.nr_lblocks * sizeof(*p->map);
+	m += (size_t)p->prm.nr_blocks * (sizeof(*p->mask) + sizeof(*p->key) +
 				     sizeof(*p->next));
 	m += (p->bucket_mask + 1) * sizeof(*p->bucket);
-	m += BITS_TO_LONGS(p->nr_blocks) * sizeof(long);
+	m += BITS_TO_LONGS(p->prm.nr_blocks) * sizeof(long);
 	if (p->mt)
-		m += ss_meta_memory() + BITS_TO_LONGS(p->nr_lblocks) * sizeof(long);
+		m += ss_meta_memory() +
+		     BITS_TO_LONGS(p->prm.nr_lblocks) * sizeof(long);
 	return m;
 }
 
@@ -218,7 +220,7 @@ void ss_pool_suspend_vdisks(struct ss_pool *p)
 	mutex_lock(&ss_mutex);
 	if (!p->holding) {
 		p->holding = true;
-		for (i = 0; i < p->nr_vdisks; i++) {
+		for (i = 0; i < p->prm.nr_vdisks; i++) {
 			struct mapped_device *o = p->vd[i].owner;
 
 			if (o && !dm_hold(o))
@@ -259,32 +261,15 @@ bool ss_pool_vdisk_may_bind(struct ss_pool *p, struct mapped_device *md)
 }
 
 
-/* Copies the parameters the pool keeps (and ss_pool_matches() compares). */
-static void ss_pool_set_params(struct ss_pool *p, const struct ss_params *prm)
-{
-	p->data_devt = prm->data_devt;
-	p->meta_devt = prm->meta_devt;
-	p->nr_vdisks = prm->nr_vdisks;
-	p->block_size = prm->block_size;
-	p->block_shift = prm->block_shift;
-	p->sec_shift = prm->sec_shift;
-	p->vdisk_sectors = prm->vdisk_sectors;
-	p->vblocks = prm->vblocks;
-	p->nr_blocks = prm->nr_blocks;
-	p->nr_lblocks = prm->nr_lblocks;
-	p->hash = prm->hash;
-	p->merge = prm->merge;
-	p->cache_blocks = prm->cache_blocks;
-}
-
 bool ss_pool_matches(const struct ss_pool *p, const struct ss_params *prm)
 {
-	return p->data_devt == prm->data_devt &&
-	       p->meta_devt == prm->meta_devt &&
-	       p->nr_vdisks == prm->nr_vdisks &&
-	       p->vdisk_sectors == prm->vdisk_sectors &&
-	       p->block_size == prm->block_size && p->hash == prm->hash &&
-	       p->merge == prm->merge && p->cache_blocks == prm->cache_blocks;
+	return p->prm.data_devt == prm->data_devt &&
+	       p->prm.meta_devt == prm->meta_devt &&
+	       p->prm.nr_vdisks == prm->nr_vdisks &&
+	       p->prm.vdisk_sectors == prm->vdisk_sectors &&
+	       p->prm.block_size == prm->block_size &&
+	       p->prm.hash == prm->hash && p->prm.merge == prm->merge &&
+	       p->prm.cache_blocks == prm->cache_blocks;
 }
 
 /* Loads (or formats) the metadata on @meta into the new pool's maps. */
@@ -294,7 +279,7 @@ static int ss_pool_load(struct ss_pool *p, const struct ss_params *prm,
 	struct ss_meta *mt;
 	int r;
 
-	p->dirty = kvcalloc(BITS_TO_LONGS(p->nr_lblocks), sizeof(long),
+	p->dirty = kvcalloc(BITS_TO_LONGS(p->prm.nr_lblocks), sizeof(long),
 			    SS_GFP_BIG);
 	if (!p->dirty) {
 		*error = "Cannot allocate metadata state";
@@ -326,7 +311,7 @@ struct ss_pool *ss_pool_create(const struct ss_params *prm,
 		*error = "Cannot allocate the pool";
 		return ERR_PTR(-ENOMEM);
 	}
-	ss_pool_set_params(p, prm);
+	p->prm = *prm;
 	p->md = md;
 	p->refs = 1;
 	snprintf(p->name, sizeof(p->name), "%u:%u",
@@ -350,7 +335,7 @@ struct ss_pool *ss_pool_create(const struct ss_params *prm,
 	p->pend_tail = SS_NIL;
 	INIT_LIST_HEAD(&p->clru);
 
-	p->tfm = crypto_alloc_shash(ss_hash_names[p->hash], 0, 0);
+	p->tfm = crypto_alloc_shash(ss_hash_names[p->prm.hash], 0, 0);
 	if (IS_ERR(p->tfm)) {
 		r = PTR_ERR(p->tfm);
 		*error = "Cannot allocate the hash (crypto API)";
@@ -365,7 +350,7 @@ struct ss_pool *ss_pool_create(const struct ss_params *prm,
 		*error = "Cannot allocate memory pools";
 		goto bad;
 	}
-	if (p->merge != SS_MERGE_NONE) {
+	if (p->prm.merge != SS_MERGE_NONE) {
 		r = ss_pool_arrays(p);
 		if (r) {
 			*error = "Cannot allocate the maps (see docs: memory)";
@@ -391,7 +376,7 @@ struct ss_pool *ss_pool_create(const struct ss_params *prm,
 		queue_delayed_work(p->wq, &p->periodic, HZ);
 	}
 	DMINFO("%s: pool of %u vdisks, %u blocks of %u bytes, %zu KiB of kernel memory",
-	       p->name, p->nr_vdisks, p->nr_blocks, p->block_size,
+	       p->name, p->prm.nr_vdisks, p->prm.nr_blocks, p->prm.block_size,
 	       ss_pool_memory(p) >> 10);
 	return p;
 

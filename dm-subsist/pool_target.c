@@ -13,8 +13,8 @@
  * "merge data", and a layer above (envyfs) can declare which blocks are
  * file data (subsist_hint_data()).  Overwriting a shared block is
  * copy-on-write; discards free blocks.  With a meta_dev the maps survive
- * clean shutdowns and crashes (commit.c, meta.c); without one they live in memory,
- * as in the EnvyFS paper.
+ * clean shutdowns and crashes (commit.c, meta.c); without one they live
+ * in memory, as in the EnvyFS paper.
  *
  * Documentation: docs/dm-subsist.rst.
  */
@@ -276,10 +276,10 @@ static int subsist_pool_ctr(struct dm_target *ti, unsigned int argc,
 		p->refs++;
 	} else {
 		list_for_each_entry(p, &ss_pools, list) {
-			if (p->data_devt == t->data_devt ||
-			    p->meta_devt == t->data_devt ||
-			    (t->meta_devt && (p->data_devt == t->meta_devt ||
-					      p->meta_devt == t->meta_devt))) {
+			if (p->prm.data_devt == t->data_devt ||
+			    p->prm.meta_devt == t->data_devt ||
+			    (t->meta_devt && (p->prm.data_devt == t->meta_devt ||
+					      p->prm.meta_devt == t->meta_devt))) {
 				mutex_unlock(&ss_mutex);
 				ti->error = "Data or metadata device in use by another pool";
 				r = -EBUSY;
@@ -370,8 +370,8 @@ static void ss_pool_emit_table(struct ss_pc *pc, char *result,
 	struct ss_pool *p = pc->pool;
 	unsigned int i, sz = 0;
 
-	DMEMIT("%s %u %llu", pc->data_dev->name, p->nr_vdisks,
-	       (unsigned long long)p->vdisk_sectors);
+	DMEMIT("%s %u %llu", pc->data_dev->name, p->prm.nr_vdisks,
+	       (unsigned long long)p->prm.vdisk_sectors);
 	if (!pc->nr_features)
 		return;
 	DMEMIT(" %u", 2 * pc->nr_features);
@@ -380,16 +380,16 @@ static void ss_pool_emit_table(struct ss_pc *pc, char *result,
 
 		switch (pc->features[i]) {
 		case SS_F_BLOCK_SIZE:
-			DMEMIT(" %s %u", n, p->block_size);
+			DMEMIT(" %s %u", n, p->prm.block_size);
 			break;
 		case SS_F_HASH:
-			DMEMIT(" %s %s", n, ss_hash_names[p->hash]);
+			DMEMIT(" %s %s", n, ss_hash_names[p->prm.hash]);
 			break;
 		case SS_F_MERGE:
-			DMEMIT(" %s %s", n, ss_merge_names[p->merge]);
+			DMEMIT(" %s %s", n, ss_merge_names[p->prm.merge]);
 			break;
 		case SS_F_CACHE:
-			DMEMIT(" %s %u", n, p->cache_blocks);
+			DMEMIT(" %s %u", n, p->prm.cache_blocks);
 			break;
 		default:
 			DMEMIT(" %s %s", n, pc->meta_dev->name);
@@ -408,11 +408,11 @@ static void ss_pool_emit_info(struct ss_pool *p, char *result,
 
 	BUILD_BUG_ON(ARRAY_SIZE(kinds) != SP_STATUS_NR);
 	spin_lock_irq(&p->lock);
-	if (p->merge == SS_MERGE_NONE) {
-		used = p->nr_lblocks;
-		mapped = p->nr_lblocks;
+	if (p->prm.merge == SS_MERGE_NONE) {
+		used = p->prm.nr_lblocks;
+		mapped = p->prm.nr_lblocks;
 	} else {
-		used = p->nr_blocks - p->nr_free;
+		used = p->prm.nr_blocks - p->nr_free;
 		mapped = p->mapped;
 	}
 	v[SP_STATUS_shared].a = p->shared_blocks;
@@ -434,9 +434,9 @@ static void ss_pool_emit_info(struct ss_pool *p, char *result,
 	spin_unlock_irq(&p->cache_lock);
 
 	ratio = used ? div64_u64(mapped * 100 + used / 2, used) : 100;
-	v[SP_STATUS_block_size].a = p->block_size;
+	v[SP_STATUS_block_size].a = p->prm.block_size;
 	v[SP_STATUS_usage].a = used;
-	v[SP_STATUS_usage].b = p->nr_blocks;
+	v[SP_STATUS_usage].b = p->prm.nr_blocks;
 	v[SP_STATUS_mapped].a = mapped;
 	v[SP_STATUS_saved].a = mapped > used ? mapped - used : 0;
 	v[SP_STATUS_ratio].a = div_u64(ratio, 100);
@@ -493,16 +493,16 @@ static int subsist_pool_message(struct dm_target *ti, unsigned int argc,
 	if (!argc)
 		goto out;
 	if (!strcasecmp(argv[0], "hint")) {
-		u64 key, count = p->nr_vdisks;
+		u64 key, count = p->prm.nr_vdisks;
 
-		if (p->merge == SS_MERGE_NONE) {
+		if (p->prm.merge == SS_MERGE_NONE) {
 			err = "Hints have no use with merge none";
 		} else if (argc < 2 || argc > 3) {
 			err = "Usage: hint <hex digest> [<count>]";
 		} else if (ss_parse_digest(p, argv[1], &key)) {
 			err = "Bad digest: give the pool hash's full digest in hex";
 		} else if (argc == 3 && (ss_parse_u64(argv[2], &count) ||
-					 !count || count > p->nr_vdisks)) {
+					 !count || count > p->prm.nr_vdisks)) {
 			err = "count must be 1 to nr_vdisks";
 		} else {
 			r = ss_hint_add(p, key, count);
@@ -565,14 +565,14 @@ int subsist_hint_data(struct block_device *bdev, const void *data,
 	if (!p)
 		goto out;
 	r = -EINVAL;
-	if (p->merge == SS_MERGE_NONE || !len || len % p->block_size ||
-	    !count || count > p->nr_vdisks)
+	if (p->prm.merge == SS_MERGE_NONE || !len || len % p->prm.block_size ||
+	    !count || count > p->prm.nr_vdisks)
 		goto out;
 	r = -ENOMEM;
 	desc = kmalloc(p->desc_size, GFP_KERNEL);
 	if (!desc)
 		goto out;
-	for (off = 0, r = 0; off < len && !r; off += p->block_size) {
+	for (off = 0, r = 0; off < len && !r; off += p->prm.block_size) {
 		r = ss_digest(p, desc, data + off, &key);
 		if (!r)
 			r = ss_hint_add(p, key, count);

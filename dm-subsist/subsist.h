@@ -79,17 +79,7 @@ struct ss_pool {
 	struct mapped_device *md;	/* the pool's dm device */
 	char name[16];			/* "major:minor" of @md */
 
-	/* Parameters, fixed for the pool's life. */
-	dev_t data_devt, meta_devt;
-	unsigned int nr_vdisks;
-	unsigned int block_size, block_shift, sec_shift;
-	u64 vdisk_sectors;
-	u32 vblocks;			/* logical blocks per vdisk */
-	u32 nr_blocks;			/* physical data blocks */
-	u64 nr_lblocks;			/* nr_vdisks * vblocks */
-	enum ss_hash hash;
-	enum ss_merge merge;
-	unsigned int cache_blocks;
+	struct ss_params prm;		/* fixed for the pool's life */
 	struct crypto_shash *tfm;
 	unsigned int digest_size, desc_size;
 
@@ -244,7 +234,7 @@ struct ss_bio {
 
 static inline unsigned int ss_bsec(struct ss_pool *p)
 {
-	return 1U << p->sec_shift;
+	return 1U << p->prm.sec_shift;
 }
 
 static inline bool ss_shared(struct ss_pool *p, u32 b)

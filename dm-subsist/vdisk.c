@@ -38,7 +38,7 @@ static void ss_hash_bio(struct ss_pool *p, struct shash_desc *desc,
 	desc->tfm = p->tfm;
 	for (i = 0; i < nr; i++) {
 		struct bio_vec bv = bio_iter_iovec(bio, *it);
-		unsigned int left = p->block_size;
+		unsigned int left = p->prm.block_size;
 		void *a;
 
 		if (bv.bv_len >= left) {
@@ -125,8 +125,8 @@ static int ss_block_io(struct ss_vc *vc, blk_opf_t opf, u32 b,
 	if (!data)
 		return -EIO;
 	bio = bio_alloc(data, 1, opf, GFP_NOIO);
-	bio->bi_iter.bi_sector = (sector_t)b << p->sec_shift;
-	__bio_add_page(bio, page, p->block_size, 0);
+	bio->bi_iter.bi_sector = (sector_t)b << p->prm.sec_shift;
+	__bio_add_page(bio, page, p->prm.block_size, 0);
 	r = submit_bio_wait(bio);
 	bio_put(bio);
 	return r;
@@ -272,7 +272,7 @@ static blk_status_t ss_write_block(struct ss_vc *vc, struct bio *bio,
 	 */
 	if (page) {
 		wb = bio_alloc(p->data, 1, REQ_OP_WRITE, GFP_NOIO);
-		__bio_add_page(wb, page, p->block_size, 0);
+		__bio_add_page(wb, page, p->prm.block_size, 0);
 	} else {
 		wb = bio_alloc_clone(p->data, bio, GFP_NOIO, &p->bs);
 	}
@@ -280,7 +280,7 @@ static blk_status_t ss_write_block(struct ss_vc *vc, struct bio *bio,
 						    REQ_SYNC));
 	if (!p->mt)
 		wb->bi_opf |= bio->bi_opf & REQ_FUA;
-	wb->bi_iter.bi_sector = (sector_t)b << p->sec_shift;
+	wb->bi_iter.bi_sector = (sector_t)b << p->prm.sec_shift;
 	r = submit_bio_wait(wb);
 	bio_put(wb);
 	ss_write_done(p, v, pb->g, b, 1, inplace, !r, epoch);
@@ -325,7 +325,7 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 	struct ss_pool *p = vc->pool;
 	struct shash_desc *desc = (struct shash_desc *)pb->desc;
 	unsigned int v = vc->index, ntried = 0;
-	bool can_index = p->merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
+	bool can_index = p->prm.merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
 	unsigned long flags;
 	struct page *page;
 	u32 tried[4], b, key = 0;
@@ -361,7 +361,7 @@ static blk_status_t ss_merge_or_write(struct ss_vc *vc, struct bio *bio,
 		read = ss_candidate_ready(p, b, key) &&
 		       !ss_read_block(vc, b, page);
 		same = read &&
-		       ss_bio_equals(bio, page_address(page), p->block_size);
+		       ss_bio_equals(bio, page_address(page), p->prm.block_size);
 		/* Keys equal, data not: a collision, or a stale key? */
 		stale = read && !same &&
 			!ss_digest(p, desc, page_address(page), &bk) &&
@@ -398,7 +398,7 @@ static blk_status_t ss_rmw(struct ss_vc *vc, struct bio *bio,
 	struct shash_desc *desc = (struct shash_desc *)pb->desc;
 	unsigned int off = (bio->bi_iter.bi_sector & (ss_bsec(p) - 1)) <<
 			   SECTOR_SHIFT;
-	bool can_index = p->merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
+	bool can_index = p->prm.merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
 	unsigned long flags;
 	struct page *page;
 	blk_status_t st;
@@ -418,7 +418,7 @@ static blk_status_t ss_rmw(struct ss_vc *vc, struct bio *bio,
 		__ss_io_end(p, epoch);
 		spin_unlock_irqrestore(&p->lock, flags);
 	} else {
-		memset(page_address(page), 0, p->block_size);
+		memset(page_address(page), 0, p->prm.block_size);
 	}
 	if (r) {
 		st = errno_to_blk_status(r);
@@ -468,7 +468,7 @@ static int ss_map_read(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	struct ss_pool *p = vc->pool;
 	sector_t s = bio->bi_iter.bi_sector;
 	unsigned int bsec = ss_bsec(p), off = s & (bsec - 1);
-	u32 g = vc->base + (s >> p->sec_shift);
+	u32 g = vc->base + (s >> p->prm.sec_shift);
 	u32 nblk = DIV_ROUND_UP(off + bio_sectors(bio), bsec);
 	unsigned long flags;
 	u32 first, k, b;
@@ -491,7 +491,7 @@ static int ss_map_read(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 		return DM_MAPIO_SUBMITTED;
 	}
 	b = first - 1;
-	if (p->cache_blocks && ss_shared(p, b)) {
+	if (p->prm.cache_blocks && ss_shared(p, b)) {
 		k = 1;
 		if (!off && bio_sectors(bio) >= bsec) {
 			if (nblk > 1)
@@ -512,7 +512,7 @@ static int ss_map_read(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	pb->kind = SS_IO_READ;
 	pb->pblock = b;
 	pb->iter = bio->bi_iter;
-	return ss_remap(vc, bio, ((sector_t)b << p->sec_shift) + off);
+	return ss_remap(vc, bio, ((sector_t)b << p->prm.sec_shift) + off);
 }
 
 /* Gives back new blocks reserved by ss_map_write() but not written. */
@@ -687,12 +687,12 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	sector_t s = bio->bi_iter.bi_sector;
 	unsigned int bsec = ss_bsec(p), off = s & (bsec - 1);
 	unsigned int len = bio_sectors(bio);
-	bool can_index = p->merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
+	bool can_index = p->prm.merge == SS_MERGE_ALL || !(bio->bi_opf & REQ_META);
 	struct ss_wplan w;
 	unsigned long flags;
 	u32 k;
 
-	pb->g = vc->base + (s >> p->sec_shift);
+	pb->g = vc->base + (s >> p->prm.sec_shift);
 	if (off || len < bsec) {
 		if (off + len > bsec)
 			dm_accept_partial_bio(bio, bsec - off);
@@ -700,7 +700,7 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 	}
 
 	spin_lock_irqsave(&p->lock, flags);
-	k = __ss_plan_write(p, v, pb, min_t(u32, len >> p->sec_shift, SS_RUN),
+	k = __ss_plan_write(p, v, pb, min_t(u32, len >> p->prm.sec_shift, SS_RUN),
 			    &w);
 	spin_unlock_irqrestore(&p->lock, flags);
 	if (!k) {
@@ -727,8 +727,8 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 		p->meta_writes++;
 	spin_unlock_irqrestore(&p->lock, flags);
 
-	if (k << p->sec_shift < len)
-		dm_accept_partial_bio(bio, k << p->sec_shift);
+	if (k << p->prm.sec_shift < len)
+		dm_accept_partial_bio(bio, k << p->prm.sec_shift);
 	pb->kind = w.inplace ? SS_IO_INPLACE : SS_IO_NEW;
 	pb->pblock = ss_wplan_block(&w, 0);
 	pb->nr = k;
@@ -736,7 +736,7 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 		pb->fua = true;
 		bio->bi_opf &= ~REQ_FUA;
 	}
-	return ss_remap(vc, bio, (sector_t)pb->pblock << p->sec_shift);
+	return ss_remap(vc, bio, (sector_t)pb->pblock << p->prm.sec_shift);
 }
 
 static int ss_map_discard(struct ss_vc *vc, struct bio *bio)
@@ -745,7 +745,7 @@ static int ss_map_discard(struct ss_vc *vc, struct bio *bio)
 	unsigned int v = vc->index;
 	sector_t s = bio->bi_iter.bi_sector;
 	u64 l = DIV_ROUND_UP_SECTOR_T(s, ss_bsec(p));
-	u64 end = (s + bio_sectors(bio)) >> p->sec_shift;
+	u64 end = (s + bio_sectors(bio)) >> p->prm.sec_shift;
 	unsigned long flags;
 	unsigned int n;
 
@@ -778,7 +778,7 @@ static int ss_map_none(struct ss_vc *vc, struct bio *bio)
 	if (!bio_sectors(bio))
 		return ss_remap(vc, bio, 0);
 	return ss_remap(vc, bio, bio->bi_iter.bi_sector +
-			((sector_t)vc->base << p->sec_shift));
+			((sector_t)vc->base << p->prm.sec_shift));
 }
 
 static int subsist_map(struct dm_target *ti, struct bio *bio)
@@ -798,7 +798,7 @@ static int subsist_map(struct dm_target *ti, struct bio *bio)
 	/* No pool table (another target in the pool device): nowhere to go. */
 	if (unlikely(!READ_ONCE(p->data)))
 		return DM_MAPIO_KILL;
-	if (p->merge == SS_MERGE_NONE)
+	if (p->prm.merge == SS_MERGE_NONE)
 		return ss_map_none(vc, bio);
 	if (bio->bi_opf & REQ_PREFLUSH) {
 		if (!p->mt)
@@ -924,9 +924,9 @@ static int subsist_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	dm_put(pool_md);
 	if (!p) {
 		ti->error = "pool_dev is not an active subsist-pool";
-	} else if (vc->index >= p->nr_vdisks) {
+	} else if (vc->index >= p->prm.nr_vdisks) {
 		ti->error = "vdisk_index is not below the pool's nr_vdisks";
-	} else if (ti->len > p->vdisk_sectors) {
+	} else if (ti->len > p->prm.vdisk_sectors) {
 		ti->error = "vdisk table is longer than the pool's vdisk_sectors";
 	} else if (p->vd[vc->index].owner && p->vd[vc->index].owner != md) {
 		ti->error = "vdisk_index is in use by another device";
@@ -940,7 +940,7 @@ static int subsist_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		vd->users++;
 		p->refs++;
 		vc->pool = p;
-		vc->base = vc->index * p->vblocks;
+		vc->base = vc->index * p->prm.vblocks;
 		vc->devt = disk_devt(dm_disk(md));
 		list_add(&vc->list, &ss_vdisks);
 		r = 0;
@@ -1001,8 +1001,8 @@ static void subsist_status(struct dm_target *ti, status_type_t type,
 		spin_lock_irq(&p->lock);
 		vd = p->vd[vc->index];
 		spin_unlock_irq(&p->lock);
-		if (p->merge == SS_MERGE_NONE)
-			vd.mapped = p->vblocks;
+		if (p->prm.merge == SS_MERGE_NONE)
+			vd.mapped = p->prm.vblocks;
 		ss_vdisk_emit_info(vc->index, &vd, result, maxlen);
 		break;
 	case STATUSTYPE_TABLE:
@@ -1038,7 +1038,7 @@ static int subsist_iterate_devices(struct dm_target *ti,
 static void subsist_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct ss_vc *vc = ti->private;
-	unsigned int bs = vc->pool->block_size;
+	unsigned int bs = vc->pool->prm.block_size;
 
 	limits->physical_block_size = max(limits->physical_block_size, bs);
 	limits->io_min = max(limits->io_min, bs);

@@ -60,11 +60,11 @@ static struct ss_pool *pool_new(unsigned int nr_vdisks, u32 vblocks,
 	unsigned int i;
 
 	assert_non_null(p);
-	p->nr_vdisks = nr_vdisks;
-	p->vblocks = vblocks;
-	p->nr_blocks = nr_blocks;
-	p->nr_lblocks = (u64)vblocks * nr_vdisks;
-	p->merge = SS_MERGE_DATA;
+	p->prm.nr_vdisks = nr_vdisks;
+	p->prm.vblocks = vblocks;
+	p->prm.nr_blocks = nr_blocks;
+	p->prm.nr_lblocks = (u64)vblocks * nr_vdisks;
+	p->prm.merge = SS_MERGE_DATA;
 	p->digest_size = 4;			/* crc32c */
 	p->mt = NULL;
 	spin_lock_init(&p->lock);
@@ -82,7 +82,7 @@ static struct ss_pool *pool_new(unsigned int nr_vdisks, u32 vblocks,
 	INIT_LIST_HEAD(&p->clru);
 
 	/* ss_pool_arrays() */
-	p->map = calloc(p->nr_lblocks, sizeof(*p->map));
+	p->map = calloc(p->prm.nr_lblocks, sizeof(*p->map));
 	p->mask = calloc(nr_blocks, sizeof(*p->mask));
 	p->key = calloc(nr_blocks, sizeof(*p->key));
 	p->next = malloc(nr_blocks * sizeof(*p->next));
@@ -160,7 +160,7 @@ static unsigned int count_free_bits(struct ss_pool *p)
 {
 	unsigned int b, n = 0;
 
-	for (b = 0; b < p->nr_blocks; b++)
+	for (b = 0; b < p->prm.nr_blocks; b++)
 		n += test_bit(b, p->free_bm);
 	return n;
 }
@@ -391,7 +391,7 @@ static void test_set_map(void **state)
 	u32 b, c, g0 = 3, g1 = 8 + 2;
 
 	(void)state;
-	p->dirty = calloc(BITS_TO_LONGS(p->nr_lblocks), sizeof(long));
+	p->dirty = calloc(BITS_TO_LONGS(p->prm.nr_lblocks), sizeof(long));
 	LOCK(p);
 	b = alloc_one(p, 0);
 	__ss_set_map(p, 0, g0, b);
@@ -851,11 +851,11 @@ static void test_hints_consumed(void **state)
 	assert_false(__ss_indexable(p, true, 6, true));
 	assert_int_equal(p->mismatches, 2);
 	/* merge all: everything, hints or not. */
-	p->merge = SS_MERGE_ALL;
+	p->prm.merge = SS_MERGE_ALL;
 	assert_true(__ss_indexable(p, true, 6, true));
 	assert_true(__ss_indexable(p, false, 6, true));
 	assert_int_equal(p->mismatches, 2);
-	p->merge = SS_MERGE_DATA;
+	p->prm.merge = SS_MERGE_DATA;
 	UNLOCK(p);
 
 	/* Declaring again adds up, capped at 0xffff. */
@@ -977,7 +977,7 @@ static void assert_same_state(struct ss_pool *p, struct ss_pool *q)
 		assert_int_equal(q->vd[v].mapped, p->vd[v].mapped);
 		assert_int_equal(q->vd[v].shared, p->vd[v].shared);
 	}
-	for (b = 0; b < p->nr_blocks; b++) {
+	for (b = 0; b < p->prm.nr_blocks; b++) {
 		assert_int_equal(q->mask[b] & SS_VMASK, p->mask[b] & SS_VMASK);
 		/* SS_ONCE: the rebuild knows only of blocks shared now. */
 		if (ss_shared(p, b))
@@ -1051,7 +1051,7 @@ static void test_rebuild_matches_live(void **state)
 	assert_true(p->mapped > 50);
 
 	q = pool_new(NV, VB, NB);
-	memcpy(q->map, p->map, p->nr_lblocks * sizeof(*p->map));
+	memcpy(q->map, p->map, p->prm.nr_lblocks * sizeof(*p->map));
 	memcpy(q->key, p->key, NB * sizeof(*p->key));
 	/* Junk the rebuild must clear: a key of a free block. */
 	for (b = 0; b < NB; b++)
@@ -1064,7 +1064,7 @@ static void test_rebuild_matches_live(void **state)
 	assert_same_state(p, q);
 
 	/* In place, on the live pool itself: the same again. */
-	memcpy(q->map, p->map, p->nr_lblocks * sizeof(*p->map));
+	memcpy(q->map, p->map, p->prm.nr_lblocks * sizeof(*p->map));
 	assert_int_equal(ss_rebuild(p), 0);
 	assert_same_state(q, p);
 	pool_free(p);
