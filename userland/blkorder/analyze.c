@@ -641,130 +641,151 @@ static unsigned int match_unit(const struct bo_writes *up,
 	return (unsigned int)(v & (~v + 1));
 }
 
-int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
-		     uint64_t offset, uint64_t max_units, struct bo_order *o)
-{
-	struct unit_ref *refs = NULL;
-	struct run *runs = NULL;
-	struct posidx *seq = NULL;
-	struct durable *dur = NULL;
-	uint64_t *cpos = NULL, *first = NULL, *last = NULL, *carried = NULL;
-	uint64_t *tails = NULL, *bit = NULL;
-	int64_t *ownmax = NULL;
-	size_t nrefs = 0, nruns = 0, nseq = 0, ndur = 0, i, j, k;
-	unsigned int g;
-	int ret = -1;
-
-	memset(o, 0, sizeof(*o));
-	o->first_violation = -1;
-	o->upper_writes = up->nr;
-	o->lower_writes = lo->nr;
-	g = match_unit(up, lo, offset);
-	o->unit = g;
-
-	/* The work and memory grow with the units written: bound them. */
-	for (i = 0; i < up->nr; i++)
-		o->units += up->w[i].sectors / g;
-	nrefs = o->units;
-	for (i = 0; i < lo->nr; i++)
-		o->units += lo->w[i].sectors / g;
-	if (o->units > max_units || nrefs > SIZE_MAX / sizeof(*runs))
-		return -2;
-
-	/* Every unit of every upper write, sorted by unit then write. */
-	refs = calloc(nrefs + 1, sizeof(*refs));
-	if (!refs)
-		goto out;
-	for (i = 0, k = 0; i < up->nr; i++) {
-		uint64_t u = (up->w[i].sector + offset) / g;
-		uint64_t n = up->w[i].sectors / g;
-
-		for (j = 0; j < n; j++, k++) {
-			refs[k].unit = u + j;
-			refs[k].w = i;
-		}
-	}
-	if (nrefs)
-		qsort(refs, nrefs, sizeof(*refs), cmp_unit_ref);
-	for (k = 0; k < nrefs; k++)
-		if (!k || refs[k - 1].unit != refs[k].unit)
-			nruns++;
-	runs = calloc(nruns + 1, sizeof(*runs));
-	if (!runs)
-		goto out;
-	for (k = 0, nruns = 0; k < nrefs; k++) {
-		if (!nruns || runs[nruns - 1].unit != refs[k].unit) {
-			runs[nruns].unit = refs[k].unit;
-			runs[nruns].first = k;
-			nruns++;
-		}
-		runs[nruns - 1].n++;
-	}
-
+/* What the steps of bo_order_compare() share. */
+struct ocmp {
+	const struct bo_writes *up, *lo;
+	uint64_t offset;
+	unsigned int g;		/* the matching unit, sectors */
+	struct unit_ref *refs;	/* every unit of every upper write */
+	size_t nrefs;
+	struct run *runs;	/* refs by unit */
+	size_t nruns;
 	/*
 	 * Per upper write: first lower write that carried some of it (cpos),
 	 * first and last that carried or absorbed some of it (first, last),
 	 * and how many of its units were carried.
 	 */
-	cpos = malloc((up->nr + 1) * sizeof(*cpos));
-	first = malloc((up->nr + 1) * sizeof(*first));
-	last = calloc(up->nr + 1, sizeof(*last));
-	carried = calloc(up->nr + 1, sizeof(*carried));
-	if (!cpos || !first || !last || !carried)
-		goto out;
-	for (i = 0; i < up->nr; i++)
-		cpos[i] = first[i] = BO_NEVER;
+	uint64_t *cpos, *first, *last, *carried;
+};
 
-	for (j = 0; j < lo->nr; j++) {
-		uint64_t u = lo->w[j].sector / g;
-		uint64_t n = lo->w[j].sectors / g, m;
+/* Every unit of every upper write, sorted by unit then write; its runs. */
+static int oc_runs(struct ocmp *c)
+{
+	const struct bo_writes *up = c->up;
+	size_t i, j, k;
 
-		for (m = 0; m < n; m++) {
-			struct run *r = find_run(runs, nruns, u + m);
-			size_t newest;
+	c->refs = calloc(c->nrefs + 1, sizeof(*c->refs));
+	if (!c->refs)
+		return -1;
+	for (i = 0, k = 0; i < up->nr; i++) {
+		uint64_t u = (up->w[i].sector + c->offset) / c->g;
+		uint64_t n = up->w[i].sectors / c->g;
 
-			/* the newest version issued before this lower write */
-			if (!r || r->used == r->n ||
-			    up->w[refs[r->first + r->used].w].issue_ns > lo->w[j].issue_ns) {
-				o->extra_sectors += g;
-				continue;
-			}
-			newest = r->used;
-			while (newest + 1 < r->n &&
-			       up->w[refs[r->first + newest + 1].w].issue_ns <=
-			       lo->w[j].issue_ns)
-				newest++;
-			for (; r->used <= newest; r->used++) {
-				uint64_t w = refs[r->first + r->used].w;
-
-				if (first[w] == BO_NEVER)
-					first[w] = j;
-				last[w] = j;
-				if (r->used == newest) {
-					carried[w]++;
-					if (cpos[w] == BO_NEVER)
-						cpos[w] = j;
-				}
-			}
+		for (j = 0; j < n; j++, k++) {
+			c->refs[k].unit = u + j;
+			c->refs[k].w = i;
 		}
 	}
+	if (c->nrefs)
+		qsort(c->refs, c->nrefs, sizeof(*c->refs), cmp_unit_ref);
+	for (k = 0; k < c->nrefs; k++)
+		if (!k || c->refs[k - 1].unit != c->refs[k].unit)
+			c->nruns++;
+	c->runs = calloc(c->nruns + 1, sizeof(*c->runs));
+	if (!c->runs)
+		return -1;
+	for (k = 0, c->nruns = 0; k < c->nrefs; k++) {
+		struct run *runs = c->runs;
+
+		if (!c->nruns || runs[c->nruns - 1].unit != c->refs[k].unit) {
+			runs[c->nruns].unit = c->refs[k].unit;
+			runs[c->nruns].first = k;
+			c->nruns++;
+		}
+		runs[c->nruns - 1].n++;
+	}
+	return 0;
+}
+
+/*
+ * Unit @u of lower write @j: carries the newest upper version issued
+ * before it, absorbs the older ones not yet carried; extra when none.
+ */
+static void oc_carry_unit(struct ocmp *c, size_t j, uint64_t u,
+			  struct bo_order *o)
+{
+	const struct bo_writes *up = c->up, *lo = c->lo;
+	struct run *r = find_run(c->runs, c->nruns, u);
+	size_t newest;
+
+	/* the newest version issued before this lower write */
+	if (!r || r->used == r->n ||
+	    up->w[c->refs[r->first + r->used].w].issue_ns > lo->w[j].issue_ns) {
+		o->extra_sectors += c->g;
+		return;
+	}
+	newest = r->used;
+	while (newest + 1 < r->n &&
+	       up->w[c->refs[r->first + newest + 1].w].issue_ns <=
+	       lo->w[j].issue_ns)
+		newest++;
+	for (; r->used <= newest; r->used++) {
+		uint64_t w = c->refs[r->first + r->used].w;
+
+		if (c->first[w] == BO_NEVER)
+			c->first[w] = j;
+		c->last[w] = j;
+		if (r->used == newest) {
+			c->carried[w]++;
+			if (c->cpos[w] == BO_NEVER)
+				c->cpos[w] = j;
+		}
+	}
+}
+
+/* Which lower writes carried or absorbed each upper write. */
+static int oc_carry(struct ocmp *c, struct bo_order *o)
+{
+	const struct bo_writes *up = c->up, *lo = c->lo;
+	size_t i, j;
+
+	c->cpos = malloc((up->nr + 1) * sizeof(*c->cpos));
+	c->first = malloc((up->nr + 1) * sizeof(*c->first));
+	c->last = calloc(up->nr + 1, sizeof(*c->last));
+	c->carried = calloc(up->nr + 1, sizeof(*c->carried));
+	if (!c->cpos || !c->first || !c->last || !c->carried)
+		return -1;
+	for (i = 0; i < up->nr; i++)
+		c->cpos[i] = c->first[i] = BO_NEVER;
+
+	for (j = 0; j < lo->nr; j++) {
+		uint64_t u = lo->w[j].sector / c->g;
+		uint64_t n = lo->w[j].sectors / c->g, m;
+
+		for (m = 0; m < n; m++)
+			oc_carry_unit(c, j, u + m, o);
+	}
+	return 0;
+}
+
+/*
+ * Unseen, absorbed, matched and partial writes; of the matched, the
+ * longest subsequence in upper order, in the order seen below.
+ */
+static int oc_in_order(struct ocmp *c, struct bo_order *o)
+{
+	const struct bo_writes *up = c->up;
+	struct posidx *seq;
+	uint64_t *tails = NULL;
+	size_t nseq = 0, i, k;
+	int ret = -1;
 
 	seq = malloc((up->nr + 1) * sizeof(*seq));
 	if (!seq)
-		goto out;
+		return -1;
 	for (i = 0; i < up->nr; i++) {
-		if (first[i] == BO_NEVER) {
+		if (c->first[i] == BO_NEVER) {
 			o->unseen++;
 			continue;
 		}
-		if (cpos[i] == BO_NEVER) {
+		if (c->cpos[i] == BO_NEVER) {
 			o->absorbed++;
 			continue;
 		}
 		o->matched++;
-		if (carried[i] < up->w[i].sectors / g)
+		if (c->carried[i] < up->w[i].sectors / c->g)
 			o->partial++;
-		seq[nseq].pos = cpos[i];
+		seq[nseq].pos = c->cpos[i];
 		seq[nseq].w = i;
 		nseq++;
 	}
@@ -790,29 +811,50 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 			o->in_order++;
 	}
 	o->reordered = o->matched - o->in_order;
+	ret = 0;
+out:
+	free(seq);
+	free(tails);
+	return ret;
+}
 
-	/* Inversions: a Fenwick tree over lower positions. */
+/* Inversions: a Fenwick tree over lower positions. */
+static int oc_inversions(struct ocmp *c, struct bo_order *o)
+{
+	const struct bo_writes *up = c->up, *lo = c->lo;
+	uint64_t *bit;
+	size_t i, k;
+
 	bit = calloc(lo->nr + 1, sizeof(*bit));
 	if (!bit)
-		goto out;
+		return -1;
 	for (i = 0, k = 0; i < up->nr; i++) {
 		uint64_t le = 0, p;
 
-		if (cpos[i] == BO_NEVER)
+		if (c->cpos[i] == BO_NEVER)
 			continue;
-		for (p = cpos[i] + 1; p; p -= p & (~p + 1))
+		for (p = c->cpos[i] + 1; p; p -= p & (~p + 1))
 			le += bit[p];
 		o->inversions += k - le;
-		for (p = cpos[i] + 1; p <= lo->nr; p += p & (~p + 1))
+		for (p = c->cpos[i] + 1; p <= lo->nr; p += p & (~p + 1))
 			bit[p]++;
 		k++;
 	}
+	free(bit);
+	return 0;
+}
 
-	/* Violations of what the upper device declared durable. */
-	dur = malloc((up->nr + 1) * sizeof(*dur));
-	ownmax = malloc((up->nr + 1) * sizeof(*ownmax));
-	if (!dur || !ownmax)
-		goto out;
+/*
+ * Upper writes in the order they became durable (@dur, @ndur), and per
+ * write the last lower position of those its own preflush covered
+ * (@ownmax).
+ */
+static void oc_durable(struct ocmp *c, struct durable *dur, size_t *ndur,
+		       int64_t *ownmax, struct bo_order *o)
+{
+	const struct bo_writes *up = c->up;
+	size_t i;
+
 	for (i = 0; i < up->nr; i++)
 		ownmax[i] = -1;
 	for (i = 0; i < up->nr; i++) {
@@ -821,49 +863,87 @@ int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
 		if (x->durable_ns == BO_NEVER)
 			continue;
 		o->durable++;
-		if (first[i] == BO_NEVER)
+		if (c->first[i] == BO_NEVER)
 			continue;
-		dur[ndur].ns = x->durable_ns;
-		dur[ndur].w = i;
-		ndur++;
+		dur[*ndur].ns = x->durable_ns;
+		dur[*ndur].w = i;
+		(*ndur)++;
 		if (x->durable_by >= 0 && (size_t)x->durable_by < up->nr &&
-		    ownmax[x->durable_by] < (int64_t)last[i])
-			ownmax[x->durable_by] = last[i];
+		    ownmax[x->durable_by] < (int64_t)c->last[i])
+			ownmax[x->durable_by] = c->last[i];
 	}
-	qsort(dur, ndur, sizeof(*dur), cmp_durable);
-	{
-		int64_t maxpos = -1;
+	qsort(dur, *ndur, sizeof(*dur), cmp_durable);
+}
 
-		for (i = 0, k = 0; i < up->nr; i++) {
-			int64_t m;
+/* Violations of what the upper device declared durable. */
+static int oc_violations(struct ocmp *c, struct bo_order *o)
+{
+	const struct bo_writes *up = c->up;
+	struct durable *dur;
+	int64_t *ownmax, maxpos = -1;
+	size_t ndur = 0, i, k;
+	int ret = -1;
 
-			while (k < ndur && dur[k].ns <= up->w[i].issue_ns) {
-				if ((int64_t)last[dur[k].w] > maxpos)
-					maxpos = last[dur[k].w];
-				k++;
-			}
-			if (first[i] == BO_NEVER)
-				continue;
-			m = maxpos > ownmax[i] ? maxpos : ownmax[i];
-			if (m > (int64_t)first[i]) {
-				if (!o->violations)
-					o->first_violation = i;
-				o->violations++;
-			}
+	dur = malloc((up->nr + 1) * sizeof(*dur));
+	ownmax = malloc((up->nr + 1) * sizeof(*ownmax));
+	if (!dur || !ownmax)
+		goto out;
+	oc_durable(c, dur, &ndur, ownmax, o);
+	for (i = 0, k = 0; i < up->nr; i++) {
+		int64_t m;
+
+		while (k < ndur && dur[k].ns <= up->w[i].issue_ns) {
+			if ((int64_t)c->last[dur[k].w] > maxpos)
+				maxpos = c->last[dur[k].w];
+			k++;
+		}
+		if (c->first[i] == BO_NEVER)
+			continue;
+		m = maxpos > ownmax[i] ? maxpos : ownmax[i];
+		if (m > (int64_t)c->first[i]) {
+			if (!o->violations)
+				o->first_violation = i;
+			o->violations++;
 		}
 	}
 	ret = 0;
 out:
-	free(refs);
-	free(runs);
-	free(cpos);
-	free(first);
-	free(last);
-	free(carried);
-	free(seq);
-	free(tails);
-	free(bit);
 	free(dur);
 	free(ownmax);
+	return ret;
+}
+
+int bo_order_compare(const struct bo_writes *up, const struct bo_writes *lo,
+		     uint64_t offset, uint64_t max_units, struct bo_order *o)
+{
+	struct ocmp c = { .up = up, .lo = lo, .offset = offset };
+	size_t i;
+	int ret = -1;
+
+	memset(o, 0, sizeof(*o));
+	o->first_violation = -1;
+	o->upper_writes = up->nr;
+	o->lower_writes = lo->nr;
+	c.g = match_unit(up, lo, offset);
+	o->unit = c.g;
+
+	/* The work and memory grow with the units written: bound them. */
+	for (i = 0; i < up->nr; i++)
+		o->units += up->w[i].sectors / c.g;
+	c.nrefs = o->units;
+	for (i = 0; i < lo->nr; i++)
+		o->units += lo->w[i].sectors / c.g;
+	if (o->units > max_units || c.nrefs > SIZE_MAX / sizeof(*c.runs))
+		return -2;
+
+	if (!oc_runs(&c) && !oc_carry(&c, o) && !oc_in_order(&c, o) &&
+	    !oc_inversions(&c, o) && !oc_violations(&c, o))
+		ret = 0;
+	free(c.refs);
+	free(c.runs);
+	free(c.cpos);
+	free(c.first);
+	free(c.last);
+	free(c.carried);
 	return ret;
 }

@@ -830,125 +830,177 @@ static void print_json(const struct bo_dev *d, size_t n,
 	       percent(o->reordered, o->matched), o->first_violation);
 }
 
-int main(int argc, char **argv)
-{
-	struct bo_writes uw = { 0 }, lw = { 0 };
-	struct bo_dev *devs = NULL, *u = NULL, *l = NULL;
-	struct bo_trace t = { 0 };
-	struct bo_src *srcs = NULL;
-	struct bo_order ord;
-	size_t nsrcs = 0, ndevs = 0, k;
+/* One run of blkorder: what the steps of main() share. */
+struct bo_run {
 	struct bo_opts o;
-	int status = BO_EXIT_TRACE;
+	struct bo_src *srcs;
+	size_t nsrcs;
+	struct bo_trace t;
+	struct bo_dev *devs;
+	size_t ndevs;
+	struct bo_dev *u, *l;	/* --upper and --lower, or NULL */
+	struct bo_writes uw, lw;	/* their writes */
+	struct bo_order ord;	/* u's writes against l's */
+};
 
-	if (parse_args(argc, argv, &o))
-		return BO_EXIT_USAGE;
-	if (find_sources(&o, &srcs, &nsrcs))
-		goto out;
-	if (nsrcs > UINT16_MAX) {
-		bo_fail(0, "too many traces (%zu)", nsrcs);
-		goto out;
+/* The traces read, sorted and split by device; warnings about them. */
+static int load_traces(struct bo_run *r)
+{
+	size_t k;
+
+	if (find_sources(&r->o, &r->srcs, &r->nsrcs))
+		return -1;
+	if (r->nsrcs > UINT16_MAX) {
+		bo_fail(0, "too many traces (%zu)", r->nsrcs);
+		return -1;
 	}
-	if (read_sources(&o, srcs, nsrcs, &t))
-		goto out;
-	bo_trace_sort(&t);
-	if (build_devices(&t, srcs, nsrcs, &devs, &ndevs))
-		goto out;
-	for (k = 0; k < nsrcs; k++) {
-		if (!srcs[k].records)
+	if (read_sources(&r->o, r->srcs, r->nsrcs, &r->t))
+		return -1;
+	bo_trace_sort(&r->t);
+	if (build_devices(&r->t, r->srcs, r->nsrcs, &r->devs, &r->ndevs))
+		return -1;
+	for (k = 0; k < r->nsrcs; k++) {
+		const struct bo_src *s = &r->srcs[k];
+
+		if (!s->records)
 			fprintf(stderr, "%s: warning: %s: no trace records in %zu file%s\n",
-				BO_PROG, srcs[k].name, srcs[k].nfiles,
-				srcs[k].nfiles == 1 ? "" : "s");
+				BO_PROG, s->name, s->nfiles,
+				s->nfiles == 1 ? "" : "s");
 		/* blktrace writes one device per NAME.blktrace.N */
-		if (srcs[k].ndev > 1 && strcmp(srcs[k].files[0], "-"))
+		if (s->ndev > 1 && strcmp(s->files[0], "-"))
 			fprintf(stderr, "%s: warning: %s: records of %u devices in one blktrace output (corrupt?)\n",
-				BO_PROG, srcs[k].name, srcs[k].ndev);
+				BO_PROG, s->name, s->ndev);
 	}
-	if (o.upper) {
-		u = find_device(devs, ndevs, srcs, "--upper", o.upper);
-		l = u ? find_device(devs, ndevs, srcs, "--lower", o.lower) : NULL;
-		if (!u || !l) {
-			status = BO_EXIT_USAGE;
-			goto out;
-		}
-		if (u == l) {
-			status = bo_fail(BO_EXIT_USAGE, "--upper and --lower name the same device (%s)",
-					 u->name);
-			goto out;
-		}
-	}
-	for (k = 0; k < ndevs; k++) {
-		struct bo_dev *d = &devs[k];
-		struct bo_writes *w = NULL;
-		int issue = o.issue;
+	return 0;
+}
 
-		if (d == u) {
-			issue = o.upper_issue;
-			w = &uw;
-		} else if (d == l) {
-			issue = o.lower_issue;
-			w = &lw;
+/* The devices --upper and --lower name.  Returns 0 or an exit status. */
+static int find_pair(struct bo_run *r)
+{
+	r->u = find_device(r->devs, r->ndevs, r->srcs, "--upper", r->o.upper);
+	r->l = r->u ? find_device(r->devs, r->ndevs, r->srcs, "--lower",
+				  r->o.lower) : NULL;
+	if (!r->u || !r->l)
+		return BO_EXIT_USAGE;
+	if (r->u == r->l)
+		return bo_fail(BO_EXIT_USAGE, "--upper and --lower name the same device (%s)",
+			       r->u->name);
+	return 0;
+}
+
+/* Each device's counts; the writes of the upper and lower ones kept. */
+static int analyze_devices(struct bo_run *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->ndevs; k++) {
+		struct bo_dev *d = &r->devs[k];
+		struct bo_writes *w = NULL;
+		int issue = r->o.issue;
+
+		if (d == r->u) {
+			issue = r->o.upper_issue;
+			w = &r->uw;
+		} else if (d == r->l) {
+			issue = r->o.lower_issue;
+			w = &r->lw;
 		}
-		choose_issue(&t, d, issue);
-		if (bo_dev_analyze(&t, d, w)) {
+		choose_issue(&r->t, d, issue);
+		if (bo_dev_analyze(&r->t, d, w)) {
 			bo_fail(0, "%s: out of memory", d->name);
-			goto out;
+			return -1;
 		}
 		if (d->nr && !d->ev[d->issue])
 			fprintf(stderr, "%s: warning: %s has no %s events: its requests are not counted (try --issue %s)\n",
 				BO_PROG, d->name, bo_ev_name(d->issue),
 				d->issue == BO_EV_D ? "Q" : "D");
 	}
-	if (u) {
-		int ret = bo_order_compare(&uw, &lw, o.offset, BO_MAX_UNITS, &ord);
+	return 0;
+}
 
-		if (ret == -2) {
-			bo_fail(0, "%s and %s: %" PRIu64 " units of %u sectors written, more than the %llu blkorder compares",
-				u->name, l->name, ord.units, ord.unit,
-				(unsigned long long)BO_MAX_UNITS);
-			goto out;
-		}
-		if (ret) {
-			bo_fail(0, "out of memory comparing %s with %s",
-				u->name, l->name);
-			goto out;
-		}
+/* The upper device's write order against the lower device's. */
+static int compare_pair(struct bo_run *r)
+{
+	int ret = bo_order_compare(&r->uw, &r->lw, r->o.offset, BO_MAX_UNITS,
+				   &r->ord);
+
+	if (ret == -2) {
+		bo_fail(0, "%s and %s: %" PRIu64 " units of %u sectors written, more than the %llu blkorder compares",
+			r->u->name, r->l->name, r->ord.units, r->ord.unit,
+			(unsigned long long)BO_MAX_UNITS);
+		return -1;
 	}
+	if (ret) {
+		bo_fail(0, "out of memory comparing %s with %s",
+			r->u->name, r->l->name);
+		return -1;
+	}
+	return 0;
+}
 
-	switch (o.format) {
+static void print_report(const struct bo_run *r)
+{
+	const struct bo_dev *devs = r->devs;
+	size_t k;
+
+	switch (r->o.format) {
 	case BO_TEXT:
-		for (k = 0; k < ndevs; k++)
-			print_text_dev(&devs[k], &srcs[devs[k].src]);
-		if (u)
-			print_text_order(u, l, o.offset, &ord, &uw);
+		for (k = 0; k < r->ndevs; k++)
+			print_text_dev(&devs[k], &r->srcs[devs[k].src]);
+		if (r->u)
+			print_text_order(r->u, r->l, r->o.offset, &r->ord,
+					 &r->uw);
 		break;
 	case BO_KV:
-		for (k = 0; k < ndevs; k++)
-			print_kv_dev(&devs[k], &srcs[devs[k].src]);
-		if (u)
-			print_kv_order(u, l, o.offset, &ord);
+		for (k = 0; k < r->ndevs; k++)
+			print_kv_dev(&devs[k], &r->srcs[devs[k].src]);
+		if (r->u)
+			print_kv_order(r->u, r->l, r->o.offset, &r->ord);
 		break;
 	case BO_JSON:
-		print_json(devs, ndevs, srcs, u, l, o.offset, u ? &ord : NULL);
+		print_json(devs, r->ndevs, r->srcs, r->u, r->l, r->o.offset,
+			   r->u ? &r->ord : NULL);
 		break;
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct bo_run r = { 0 };
+	int status = BO_EXIT_TRACE;
+	size_t k;
+
+	if (parse_args(argc, argv, &r.o))
+		return BO_EXIT_USAGE;
+	if (load_traces(&r))
+		goto out;
+	if (r.o.upper) {
+		status = find_pair(&r);
+		if (status)
+			goto out;
+		status = BO_EXIT_TRACE;
+	}
+	if (analyze_devices(&r) || (r.u && compare_pair(&r)))
+		goto out;
+
+	print_report(&r);
 	status = BO_EXIT_OK;
-	if (o.check && ord.violations) {
+	if (r.o.check && r.ord.violations) {
 		fprintf(stderr, "%s: %" PRIu64 " ordering violation%s between %s and %s\n",
-			BO_PROG, ord.violations, ord.violations == 1 ? "" : "s",
-			u->name, l->name);
+			BO_PROG, r.ord.violations,
+			r.ord.violations == 1 ? "" : "s", r.u->name, r.l->name);
 		status = BO_EXIT_VIOLATION;
 	}
 	if (fflush(stdout) || ferror(stdout))
 		status = bo_fail(BO_EXIT_TRACE, "writing the report: %s",
 				 strerror(errno));
 out:
-	for (k = 0; k < ndevs; k++)
-		free(devs[k].idx);
-	free(devs);
-	bo_writes_free(&uw);
-	bo_writes_free(&lw);
-	bo_trace_free(&t);
-	free_sources(srcs, nsrcs);
+	for (k = 0; k < r.ndevs; k++)
+		free(r.devs[k].idx);
+	free(r.devs);
+	bo_writes_free(&r.uw);
+	bo_writes_free(&r.lw);
+	bo_trace_free(&r.t);
+	free_sources(r.srcs, r.nsrcs);
 	return status;
 }
