@@ -785,136 +785,180 @@ static int dms_plan_subsist_check(const struct dms_layer *l, uint64_t size,
 	return 0;
 }
 
+/* What the steps of dms_plan_build() share. */
+struct dms_planner {
+	const char *name;
+	struct dms_plan *plan;
+	int used[DMS_NR_TYPES];	/* layers of each type so far */
+	char below[DMS_PATH_LEN + DMS_DEV_LEN];	/* the device below */
+	uint64_t base;		/* where on it the next layer's range starts */
+	uint64_t avail;		/* its sectors from there */
+	char *err;
+	size_t len;
+};
+
+/* Layer 0: a disk (a range of it), or a zero or error device. */
+static int dms_plan_bottom(struct dms_planner *p, const struct dms_layer *l,
+			   uint64_t disk_sectors)
+{
+	struct dms_dev *d;
+	uint64_t off;
+
+	if (l->type == DMS_DISK) {
+		off = dms_opt_size(l, "offset", 0);
+		if (off >= disk_sectors)
+			return dms_plan_err(p->err, p->len, 0, l,
+					    "offset %llu is past the end of %s (%llu sectors)",
+					    (unsigned long long)off, l->path,
+					    (unsigned long long)disk_sectors);
+		p->avail = dms_opt_size(l, "size", disk_sectors - off);
+		if (p->avail > disk_sectors - off)
+			return dms_plan_err(p->err, p->len, 0, l,
+					    "offset %llu + size %llu is past the end of %s (%llu sectors)",
+					    (unsigned long long)off,
+					    (unsigned long long)p->avail,
+					    l->path,
+					    (unsigned long long)disk_sectors);
+		snprintf(p->below, sizeof(p->below), "%s", l->path);
+		p->base = off;
+		return 0;
+	}
+	p->avail = dms_opt_size(l, "size", 0);
+	d = dms_plan_dev(p->plan, 0, l, p->name, dms_type_name(l->type),
+			 dms_type_name(l->type), -1);
+	d->length = p->avail;
+	snprintf(d->target, sizeof(d->target), "%s", dms_type_name(l->type));
+	p->used[l->type] = 1;
+	snprintf(p->below, sizeof(p->below), "/dev/mapper/%s", d->name);
+	return 0;
+}
+
+/* Layer @i, subsist: the pool over the device below, and its vdisks. */
+static int dms_plan_subsist(struct dms_planner *p, int i,
+			    const struct dms_layer *l, uint64_t off,
+			    uint64_t size)
+{
+	char suffix[40], usuffix[40];
+	struct dms_dev *d;
+	int v, nv, ret;
+
+	if (p->base + off)
+		return dms_plan_err(p->err, p->len, i, l,
+				    "subsist-pool takes no offset: it needs a device that starts at sector 0 of the device below");
+	ret = dms_plan_subsist_check(l, size, p->err, p->len, i);
+	if (ret)
+		return ret;
+	d = dms_plan_dev(p->plan, i, l, p->name, "pool", "subsist", -1);
+	d->length = size;
+	strcpy(d->target, "subsist-pool");
+	ret = dms_table_subsist_pool(l, p->below, size, d->params,
+				     sizeof(d->params));
+	if (ret)
+		return dms_plan_err(p->err, p->len, i, l, "table line too long");
+	nv = atoi(dms_opt(l, "vdisks"));
+	for (v = 0; v < nv; v++) {
+		snprintf(suffix, sizeof(suffix), "%d", v);
+		snprintf(usuffix, sizeof(usuffix), "subsist-%d", v);
+		d = dms_plan_dev(p->plan, i, l, p->name, suffix, usuffix, v);
+		d->length = dms_subsist_vdisk_sectors(l, size);
+		strcpy(d->target, "subsist");
+		snprintf(d->params, sizeof(d->params),
+			 "/dev/mapper/%s-pool %d", p->name, v);
+	}
+	return 0;
+}
+
+/* The table parameters of a one-device layer over @below from @start. */
+static int dms_plan_params(const struct dms_layer *l, const char *below,
+			   uint64_t start, char *params, size_t plen)
+{
+	switch (l->type) {
+	case DMS_LINEAR:
+		return dms_table_linear(l, below, start, params, plen);
+	case DMS_FAULTINJ:
+		return dms_table_faultinj(l, below, start, params, plen);
+	case DMS_FLAKEY:
+		return dms_table_flakey(l, below, start, params, plen);
+	case DMS_DELAY:
+		return dms_table_delay(l, below, start, params, plen);
+	case DMS_NOORDER:
+		return dms_table_noorder(l, below, start, params, plen);
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Layer @i (1 and up) over the device below: its range checked, its
+ * device(s) added.  Returns 0, 1 after a subsist layer (the top), or an
+ * error.
+ */
+static int dms_plan_layer(struct dms_planner *p, int i,
+			  const struct dms_layer *l)
+{
+	uint64_t off, size;
+	char suffix[40];
+	struct dms_dev *d;
+	int ret;
+
+	off = dms_opt_size(l, "offset", 0);
+	if (off >= p->avail)
+		return dms_plan_err(p->err, p->len, i, l,
+				    "offset %llu is past the end of the device below (%llu sectors)",
+				    (unsigned long long)off,
+				    (unsigned long long)p->avail);
+	size = dms_opt_size(l, "size", p->avail - off);
+	if (size > p->avail - off)
+		return dms_plan_err(p->err, p->len, i, l,
+				    "offset %llu + size %llu is past the end of the device below (%llu sectors)",
+				    (unsigned long long)off,
+				    (unsigned long long)size,
+				    (unsigned long long)p->avail);
+	p->used[l->type]++;
+	if (l->type == DMS_SUBSIST) {
+		ret = dms_plan_subsist(p, i, l, off, size);
+		return ret ? ret : 1;
+	}
+	if (p->used[l->type] > 1)
+		snprintf(suffix, sizeof(suffix), "%s%d",
+			 dms_type_name(l->type), p->used[l->type]);
+	else
+		snprintf(suffix, sizeof(suffix), "%s", dms_type_name(l->type));
+	d = dms_plan_dev(p->plan, i, l, p->name, suffix,
+			 dms_type_name(l->type), -1);
+	d->length = size;
+	snprintf(d->target, sizeof(d->target), "%s", dms_type_name(l->type));
+	ret = dms_plan_params(l, p->below, p->base + off, d->params,
+			      sizeof(d->params));
+	if (ret)
+		return dms_plan_err(p->err, p->len, i, l, "table line too long");
+	snprintf(p->below, sizeof(p->below), "/dev/mapper/%s", d->name);
+	p->base = 0;
+	p->avail = size;
+	return 0;
+}
+
 int dms_plan_build(const struct dms_spec *spec, const char *name,
 		   uint64_t disk_sectors, struct dms_plan *plan, char *err,
 		   size_t len)
 {
-	int used[DMS_NR_TYPES] = { 0 };
-	char below[DMS_PATH_LEN + DMS_DEV_LEN];
-	uint64_t base = 0, avail, off, size;
-	char suffix[40], usuffix[40];
-	const struct dms_layer *l;
-	struct dms_dev *d;
-	int i, v, nv, ret;
+	struct dms_planner p = {
+		.name = name, .plan = plan, .err = err, .len = len,
+	};
+	int i, ret;
 
 	memset(plan, 0, sizeof(*plan));
 	if (dms_name_valid(name, err, len))
 		return -EINVAL;
-	l = &spec->layers[0];
-	if (l->type == DMS_DISK) {
-		off = dms_opt_size(l, "offset", 0);
-		if (off >= disk_sectors)
-			return dms_plan_err(err, len, 0, l,
-					    "offset %llu is past the end of %s (%llu sectors)",
-					    (unsigned long long)off, l->path,
-					    (unsigned long long)disk_sectors);
-		avail = dms_opt_size(l, "size", disk_sectors - off);
-		if (avail > disk_sectors - off)
-			return dms_plan_err(err, len, 0, l,
-					    "offset %llu + size %llu is past the end of %s (%llu sectors)",
-					    (unsigned long long)off,
-					    (unsigned long long)avail, l->path,
-					    (unsigned long long)disk_sectors);
-		snprintf(below, sizeof(below), "%s", l->path);
-		base = off;
-	} else {
-		avail = dms_opt_size(l, "size", 0);
-		d = dms_plan_dev(plan, 0, l, name, dms_type_name(l->type),
-				 dms_type_name(l->type), -1);
-		d->length = avail;
-		snprintf(d->target, sizeof(d->target), "%s",
-			 dms_type_name(l->type));
-		used[l->type] = 1;
-		snprintf(below, sizeof(below), "/dev/mapper/%s", d->name);
-	}
+	ret = dms_plan_bottom(&p, &spec->layers[0], disk_sectors);
+	if (ret)
+		return ret;
 	for (i = 1; i < spec->nr; i++) {
-		l = &spec->layers[i];
-		off = dms_opt_size(l, "offset", 0);
-		if (off >= avail)
-			return dms_plan_err(err, len, i, l,
-					    "offset %llu is past the end of the device below (%llu sectors)",
-					    (unsigned long long)off,
-					    (unsigned long long)avail);
-		size = dms_opt_size(l, "size", avail - off);
-		if (size > avail - off)
-			return dms_plan_err(err, len, i, l,
-					    "offset %llu + size %llu is past the end of the device below (%llu sectors)",
-					    (unsigned long long)off,
-					    (unsigned long long)size,
-					    (unsigned long long)avail);
-		used[l->type]++;
-		if (used[l->type] > 1)
-			snprintf(suffix, sizeof(suffix), "%s%d",
-				 dms_type_name(l->type), used[l->type]);
-		else
-			snprintf(suffix, sizeof(suffix), "%s",
-				 dms_type_name(l->type));
-		if (l->type == DMS_SUBSIST) {
-			if (base + off)
-				return dms_plan_err(err, len, i, l,
-						    "subsist-pool takes no offset: it needs a device that starts at sector 0 of the device below");
-			ret = dms_plan_subsist_check(l, size, err, len, i);
-			if (ret)
-				return ret;
-			d = dms_plan_dev(plan, i, l, name, "pool", "subsist", -1);
-			d->length = size;
-			strcpy(d->target, "subsist-pool");
-			ret = dms_table_subsist_pool(l, below, size, d->params,
-						     sizeof(d->params));
-			if (ret)
-				goto too_long;
-			nv = atoi(dms_opt(l, "vdisks"));
-			for (v = 0; v < nv; v++) {
-				snprintf(suffix, sizeof(suffix), "%d", v);
-				snprintf(usuffix, sizeof(usuffix), "subsist-%d", v);
-				d = dms_plan_dev(plan, i, l, name, suffix,
-						 usuffix, v);
-				d->length = dms_subsist_vdisk_sectors(l, size);
-				strcpy(d->target, "subsist");
-				snprintf(d->params, sizeof(d->params),
-					 "/dev/mapper/%s-pool %d", name, v);
-			}
-			break;
-		}
-		d = dms_plan_dev(plan, i, l, name, suffix,
-				 dms_type_name(l->type), -1);
-		d->length = size;
-		snprintf(d->target, sizeof(d->target), "%s",
-			 dms_type_name(l->type));
-		switch (l->type) {
-		case DMS_LINEAR:
-			ret = dms_table_linear(l, below, base + off, d->params,
-					       sizeof(d->params));
-			break;
-		case DMS_FAULTINJ:
-			ret = dms_table_faultinj(l, below, base + off, d->params,
-						 sizeof(d->params));
-			break;
-		case DMS_FLAKEY:
-			ret = dms_table_flakey(l, below, base + off, d->params,
-					       sizeof(d->params));
-			break;
-		case DMS_DELAY:
-			ret = dms_table_delay(l, below, base + off, d->params,
-					      sizeof(d->params));
-			break;
-		case DMS_NOORDER:
-			ret = dms_table_noorder(l, below, base + off, d->params,
-						sizeof(d->params));
-			break;
-		default:
-			ret = -EINVAL;
-			break;
-		}
+		ret = dms_plan_layer(&p, i, &spec->layers[i]);
 		if (ret)
-			goto too_long;
-		snprintf(below, sizeof(below), "/dev/mapper/%s", d->name);
-		base = 0;
-		avail = size;
+			return ret < 0 ? ret : 0;
 	}
 	return 0;
-too_long:
-	return dms_plan_err(err, len, i, l, "table line too long");
 }
 
 /*
