@@ -414,6 +414,23 @@ bool __ss_indexable(struct ss_pool *p, bool meta, u64 k,
 	return true;
 }
 
+/* The engine's empty state: no epochs, frees or hints; an empty cache list. */
+void ss_engine_init(struct ss_pool *p)
+{
+	unsigned int i;
+
+	INIT_LIST_HEAD(&p->hint_lru);
+	for (i = 0; i < ARRAY_SIZE(p->hint_hash); i++)
+		INIT_HLIST_HEAD(&p->hint_hash[i]);
+	for (i = 0; i < SS_EPOCHS; i++) {
+		p->epoch[i].head = SS_NIL;
+		p->epoch[i].tail = SS_NIL;
+	}
+	p->pend_head = SS_NIL;
+	p->pend_tail = SS_NIL;
+	INIT_LIST_HEAD(&p->clru);
+}
+
 /*
  * Derives references, free space and the index from map[] and key[]: at
  * load, before the pool is published (the lock only for the helpers').

@@ -304,7 +304,6 @@ struct ss_pool *ss_pool_create(const struct ss_params *prm,
 			       struct mapped_device *md, char **error)
 {
 	struct ss_pool *p = kzalloc(sizeof(*p), GFP_KERNEL);
-	unsigned int i;
 	int r;
 
 	if (!p) {
@@ -324,16 +323,7 @@ struct ss_pool *ss_pool_create(const struct ss_params *prm,
 	INIT_WORK(&p->commit_work, ss_commit_work);
 	INIT_DELAYED_WORK(&p->periodic, ss_periodic);
 	bio_list_init(&p->commit_waiters);
-	INIT_LIST_HEAD(&p->hint_lru);
-	for (i = 0; i < ARRAY_SIZE(p->hint_hash); i++)
-		INIT_HLIST_HEAD(&p->hint_hash[i]);
-	for (i = 0; i < SS_EPOCHS; i++) {
-		p->epoch[i].head = SS_NIL;
-		p->epoch[i].tail = SS_NIL;
-	}
-	p->pend_head = SS_NIL;
-	p->pend_tail = SS_NIL;
-	INIT_LIST_HEAD(&p->clru);
+	ss_engine_init(p);
 
 	p->tfm = crypto_alloc_shash(ss_hash_names[p->prm.hash], 0, 0);
 	if (IS_ERR(p->tfm)) {

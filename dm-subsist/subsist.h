@@ -266,6 +266,7 @@ void __ss_hints_clear(struct ss_pool *p);
 int ss_hint_add(struct ss_pool *p, u64 key, unsigned int count);
 void ss_defer_frees(struct ss_pool *p, u32 head, u32 tail, u32 nr);
 int ss_rebuild(struct ss_pool *p);
+void ss_engine_init(struct ss_pool *p);
 bool __ss_indexable(struct ss_pool *p, bool meta, u64 k,
 		    bool consume);
 

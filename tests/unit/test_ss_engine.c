@@ -57,7 +57,6 @@ static struct ss_pool *pool_new(unsigned int nr_vdisks, u32 vblocks,
 {
 	struct ss_pool *p = calloc(1, sizeof(*p));
 	u32 nb = rounddown_pow2(max(nr_blocks / 4, 64U));
-	unsigned int i;
 
 	assert_non_null(p);
 	p->prm.nr_vdisks = nr_vdisks;
@@ -70,16 +69,7 @@ static struct ss_pool *pool_new(unsigned int nr_vdisks, u32 vblocks,
 	spin_lock_init(&p->lock);
 	spin_lock_init(&p->cache_lock);
 	init_waitqueue_head(&p->wait);
-	INIT_LIST_HEAD(&p->hint_lru);
-	for (i = 0; i < ARRAY_SIZE(p->hint_hash); i++)
-		INIT_HLIST_HEAD(&p->hint_hash[i]);
-	for (i = 0; i < SS_EPOCHS; i++) {
-		p->epoch[i].head = SS_NIL;
-		p->epoch[i].tail = SS_NIL;
-	}
-	p->pend_head = SS_NIL;
-	p->pend_tail = SS_NIL;
-	INIT_LIST_HEAD(&p->clru);
+	ss_engine_init(p);
 
 	/* ss_pool_arrays() */
 	p->map = calloc(p->prm.nr_lblocks, sizeof(*p->map));
