@@ -629,11 +629,24 @@ static void __ss_plan_take(struct ss_pool *p, unsigned int v, struct ss_bio *pb,
 		__ss_index_add(p, b, ss_ikey(key));
 }
 
+/* Commit: the bio writes the blocks kept; counted in the trim's last lock. */
+static void __ss_write_commit(struct ss_pool *p, unsigned int v,
+			      struct ss_bio *pb, const struct ss_wplan *w,
+			      bool meta)
+{
+	lockdep_assert_held(&p->lock);
+	pb->epoch = w->inplace ? __ss_io_begin(p) : -1;
+	p->vd[v].writes++;
+	if (meta)
+		p->meta_writes++;
+}
+
 /*
  * Trim: hashes the planned blocks a chunk at a time and cuts the plan
  * before the first block that another vdisk may already hold (it goes to
- * the worker, to be compared); takes the blocks before it.  Returns the
- * blocks kept; with none, pb->key0 holds the first block's key.
+ * the worker, to be compared); takes the blocks before it and, in the
+ * same locked step as the last of them, commits.  Returns the blocks kept;
+ * with none, pb->key0 holds the first block's key.
  */
 static u32 ss_trim_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb,
 			 struct ss_wplan *w, bool can_index)
@@ -669,6 +682,8 @@ static u32 ss_trim_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb,
 			__ss_plan_take(p, v, pb, w, c + i, can_index &&
 				       __ss_indexable(p, meta, keys[i], true),
 				       can_index ? keys[i] : 0);
+		if (w->k && c + n == w->k)
+			__ss_write_commit(p, v, pb, w, meta);
 		spin_unlock_irqrestore(&p->lock, flags);
 	}
 	return w->k;
@@ -719,14 +734,7 @@ static int ss_map_write(struct ss_vc *vc, struct bio *bio, struct ss_bio *pb)
 		return ss_defer_write(vc, bio, pb, false);
 	}
 
-	/* Commit: the bio writes the k blocks kept. */
-	spin_lock_irqsave(&p->lock, flags);
-	pb->epoch = w.inplace ? __ss_io_begin(p) : -1;
-	p->vd[v].writes++;
-	if (bio->bi_opf & REQ_META)
-		p->meta_writes++;
-	spin_unlock_irqrestore(&p->lock, flags);
-
+	/* The bio writes the k blocks kept (committed by the trim). */
 	if (k << p->prm.sec_shift < len)
 		dm_accept_partial_bio(bio, k << p->prm.sec_shift);
 	pb->kind = w.inplace ? SS_IO_INPLACE : SS_IO_NEW;
