@@ -12,10 +12,9 @@
  * allocator only after it, so a committed map never points at a block
  * that was reused.
  *
- * Its I/O goes straight to the devices of the pool's tables (p->data,
- * p->meta), never through the pool's dm device: the commit at postsuspend
- * runs while that device is suspended, and I/O sent through it would wait
- * for the resume.
+ * Its I/O goes to the devices of the pool's tables (p->data, p->meta), as
+ * all the pool's I/O does; once the pool is suspended only the commit of
+ * the suspend itself (and a "commit" message) writes there.
  */
 
 #include <linux/bio.h>

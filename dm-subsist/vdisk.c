@@ -198,13 +198,11 @@ static void ss_complete(struct ss_pool *p, struct bio *bio, blk_status_t st)
 
 /*
  * Makes freed blocks reusable: commits them (meta_dev), waits for the I/O
- * that holds them back.  A suspended pool does neither: wait for its
- * resume first, so that a write waiting for space stays pending instead
- * of failing with ENOSPC.
+ * that holds them back.  The pool is never suspended here: its suspend
+ * waits for the vdisk bio this runs for.
  */
 static void ss_reclaim(struct ss_pool *p)
 {
-	/* Never suspended here: the pool's suspend waits for this bio. */
 	if (p->mt)
 		ss_commit(p, false);
 	wait_event_timeout(p->wait, READ_ONCE(p->nr_free) ||
